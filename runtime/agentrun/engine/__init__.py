@@ -1,0 +1,1 @@
+"""agentrun.engine (being written)."""

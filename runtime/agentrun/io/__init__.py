@@ -1,0 +1,1 @@
+"""agentrun.io (being written)."""

@@ -1,0 +1,1 @@
+"""agentrun.protocol (being written)."""

@@ -1,0 +1,1 @@
+"""agentrun.sim (being written)."""

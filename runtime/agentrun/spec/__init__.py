@@ -1,0 +1,1 @@
+"""agentrun.spec (being written)."""

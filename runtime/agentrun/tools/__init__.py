@@ -1,0 +1,1 @@
+"""agentrun.tools (being written)."""

@@ -1,0 +1,1 @@
+"""agentrun.transport (being written)."""
