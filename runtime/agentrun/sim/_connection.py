@@ -1,0 +1,553 @@
+"""One simulated realtime conversation: the server side of the Grok protocol for one socket.
+
+Behaviour follows the wire reference (``grok-realtime.md``): §1.1 handshake, §3.1 event shapes
+and order, §3.3 turn flows and the §8 fake-server checklist. Events are built as plain dicts and
+audio deltas from precomputed base64 text, because this is the hot path of every benchmark; no
+pydantic here. This module owns no socket lifecycle (``_server`` does) and no clock except the
+pacing sleeps of a response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import shlex
+import time
+from typing import TYPE_CHECKING, Any
+
+from websockets.exceptions import ConnectionClosed
+
+from agentrun.sim._audio import bytes_per_ms, chunk_b64, input_level, parse_format
+from agentrun.sim._scenario import ERROR_PRESETS, Call, Entry, Fault
+
+if TYPE_CHECKING:
+    from websockets.asyncio.server import ServerConnection
+
+    from agentrun.sim._server import Simulator
+
+__all__ = ["SimConnection"]
+
+_SPEECH_LEVEL = 500  # peak level (of 32768) that counts as speech: about -36 dBFS
+_DEFAULT_SILENCE_MS = 500
+_MS_PER_CHAR = 60  # simulated speaking rate, about 16 characters per second
+_YIELD_EVERY = 16  # fast pace: let incoming events (cancel, barge-in) in this often
+
+_log = logging.getLogger("agentrun.sim")
+
+
+class _Closed(Exception):
+    """A ``close`` fault ended the socket; the response stops there."""
+
+
+def _dumps(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
+    """Merge a ``session.update`` into the session: nested objects merge, values replace (§8)."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+class _Response:
+    """The one active response of a connection (at most one at a time, reference §8)."""
+
+    __slots__ = ("id", "output", "task")
+
+    def __init__(self, response_id: str) -> None:
+        self.id = response_id
+        self.output: list[dict[str, Any]] = []
+        self.task: asyncio.Task[None] | None = None
+
+
+class SimConnection:
+    """Serve one WebSocket: handshake, then answer client events until the socket closes."""
+
+    def __init__(self, sim: Simulator, ws: ServerConnection, model: str) -> None:
+        self.sim = sim
+        self.ws = ws
+        self.session: dict[str, Any] = {
+            # the live session.created shape (reference §3.1): manual turns until server_vad is set
+            "id": sim.next_id("sess"), "object": "realtime.session", "model": model,
+            "instructions": "", "voice": "xai_ara", "modalities": ["audio"],
+            "turn_detection": {"type": None}, "tools": [],
+        }
+        self.items: list[dict[str, Any]] = []
+        self.active: _Response | None = None
+        self.pending_call: Call | None = None
+        self.race_armed = False
+        self.audio_bytes = 0
+        self.speech_item: str | None = None
+        self.speech_bytes = 0
+        self.silence_ms = 0.0
+        self.fault = Fault()
+        self.audio_turns: dict[str, int] = {}  # user item id -> ms of audio it was made of
+        self.handlers = {
+            "session.update": self._on_session_update,
+            "input_audio_buffer.append": self._on_audio_append,
+            "input_audio_buffer.commit": self._on_audio_commit,
+            "input_audio_buffer.clear": self._on_audio_clear,
+            "conversation.item.create": self._on_item_create,
+            "conversation.item.delete": self._on_item_delete,
+            "conversation.item.truncate": self._on_item_truncate,
+            "response.create": self._on_response_create,
+            "response.cancel": self._on_response_cancel,
+        }
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def send(self, event: dict[str, Any], call_id: str | None = None) -> None:
+        """Send one event with a fresh ``event_id`` (every server event has one, §1)."""
+        event["event_id"] = self.sim.next_id("evt")
+        await self.send_raw(_dumps(event), event["type"], call_id)
+
+    async def send_raw(self, text: str, kind: str, call_id: str | None = None) -> None:
+        self.sim.trace("out", kind, call_id)
+        await self.ws.send(text)
+        if self.fault.slow_ms:
+            await asyncio.sleep(self.fault.slow_ms / 1000)
+
+    async def error(self, preset: str, message: str | None = None, **extra: Any) -> None:
+        body = dict(ERROR_PRESETS[preset])
+        if message is not None:
+            body["message"] = message
+        body.update(extra)
+        await self.send({"type": "error", "error": body})
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run the §1.1 handshake, then handle client events until the socket closes."""
+        await self.send({"type": "session.created", "session": dict(self.session)})
+        await self.send({"type": "conversation.created",
+                         "conversation": {"id": self.sim.next_id("conv"),
+                                          "object": "realtime.conversation"}})
+        async with asyncio.TaskGroup() as tg:
+            pinger = tg.create_task(self._ping_loop()) if self.sim.scenario.ping_interval else None
+            try:
+                async for message in self.ws:
+                    await self._receive(message)
+            except ConnectionClosed:
+                return  # the client went away (or a fault closed the socket): nothing to answer
+            finally:
+                if pinger is not None:
+                    pinger.cancel()
+                await self._abandon_response()
+
+    async def _ping_loop(self) -> None:
+        interval = self.sim.scenario.ping_interval or 15.0
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(interval)
+                await self.send({"type": "ping", "timestamp": int(time.time() * 1000)})
+
+    async def _abandon_response(self) -> None:
+        active, self.active = self.active, None
+        if active is not None and active.task is not None:
+            active.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await active.task
+
+    async def _receive(self, message: str | bytes) -> None:
+        try:
+            event = json.loads(message)
+            kind = event["type"]
+        except (ValueError, TypeError, KeyError):
+            self.sim.trace("in", "(malformed)", None)
+            await self.error("invalid_request_error", "Invalid event: expected a JSON object "
+                             "with a 'type'.", code="invalid_event")
+            return
+        if not isinstance(event, dict) or not isinstance(kind, str):
+            await self.error("invalid_request_error", "Invalid event type.", code="invalid_event")
+            return
+        item = event.get("item")
+        self.sim.trace("in", kind, item.get("call_id") if isinstance(item, dict) else None)
+        self.sim.record(event)
+        handler = self.handlers.get(kind)
+        if handler is None:
+            await self.error("invalid_request_error", f"Unknown event type '{kind}'.",
+                             code="unknown_event", event_id=str(event.get("event_id", "")))
+            return
+        await handler(event)
+
+    # -- session and items ---------------------------------------------------------------------
+
+    async def _on_session_update(self, event: dict[str, Any]) -> None:
+        update = event.get("session")
+        if not isinstance(update, dict):
+            await self.error("invalid_request_error", "session.update needs a 'session' object.")
+            return
+        _merge(self.session, update)
+        await self.send({"type": "session.updated", "session": self.session})
+
+    def _turn_detection(self) -> dict[str, Any] | None:
+        td = self.session.get("turn_detection")
+        return td if isinstance(td, dict) and td.get("type") == "server_vad" else None
+
+    def _format(self, direction: str) -> tuple[str, int]:
+        audio = self.session.get("audio")
+        side = audio.get(direction) if isinstance(audio, dict) else None
+        return parse_format(side.get("format") if isinstance(side, dict) else None)
+
+    async def _add_item(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        await self.send({"type": "conversation.item.added", "previous_item_id": None,
+                         "item": item}, item.get("call_id"))
+
+    async def _on_item_create(self, event: dict[str, Any]) -> None:
+        item = event.get("item")
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            await self.error("invalid_request_error", "conversation.item.create needs an 'item'.")
+            return
+        # keep the client's id (reference §2 notes, §8)
+        item = {"id": item.get("id") or self.sim.next_id("item"), "object": "realtime.item",
+                "status": "completed", **{k: v for k, v in item.items() if k != "id"}}
+        if item["type"] == "force_message":
+            # the server speaks the text verbatim and runs the response itself (§2 notes)
+            text = " ".join(p.get("text", "") for p in item.get("content") or []
+                            if isinstance(p, dict))
+            await self._start_response(Entry(say=text), server_initiated=True)
+            return
+        await self._add_item(item)
+        if item["type"] == "message" and item.get("role") == "user":
+            self.pending_call = _slash_call(_item_text(item)) or self.pending_call
+        if item["type"] == "function_call_output" and self.race_armed and self.active is None:
+            # fault auto_response_race: the server answers the output before the client asks
+            self.race_armed = False
+            await self._start_response(None)
+
+    async def _on_item_delete(self, event: dict[str, Any]) -> None:
+        target = event.get("item_id")
+        self.items = [i for i in self.items if i.get("id") != target]
+        await self.send({"type": "conversation.item.deleted", "item_id": ""})  # LK: empty id
+
+    async def _on_item_truncate(self, event: dict[str, Any]) -> None:
+        await self.error("invalid_request_error",
+                         "conversation.item.truncate is not supported.", code="unsupported")
+
+    # -- input audio ---------------------------------------------------------------------------
+
+    async def _on_audio_append(self, event: dict[str, Any]) -> None:
+        try:
+            raw = base64.b64decode(event.get("audio") or "", validate=True)
+        except (binascii.Error, TypeError):
+            await self.error("invalid_request_error", "input_audio_buffer.append: audio is not "
+                             "valid base64.", code="invalid_audio")
+            return
+        self.audio_bytes += len(raw)
+        vad = self._turn_detection()
+        if vad is None or not raw:
+            return
+        fmt = self._format("input")
+        chunk_ms = len(raw) / bytes_per_ms(fmt)
+        loud = input_level(raw, fmt[0]) >= _SPEECH_LEVEL
+        if self.speech_item is None:
+            if loud:
+                self.speech_item = self.sim.next_id("item")
+                self.speech_bytes, self.silence_ms = len(raw), 0.0
+                await self.send({"type": "input_audio_buffer.speech_started",
+                                 "item_id": self.speech_item,
+                                 "audio_start_ms": int(self.audio_bytes / bytes_per_ms(fmt))})
+                if self.active is not None:  # barge-in: the server cancels by itself (§3.3)
+                    await self._cancel_active()
+            return
+        self.speech_bytes += len(raw)
+        self.silence_ms = 0.0 if loud else self.silence_ms + chunk_ms
+        silence = vad.get("silence_duration_ms")
+        if self.silence_ms >= (silence if isinstance(silence, int) else _DEFAULT_SILENCE_MS):
+            item_id, self.speech_item = self.speech_item, None
+            await self.send({"type": "input_audio_buffer.speech_stopped", "item_id": item_id,
+                             "audio_end_ms": int(self.audio_bytes / bytes_per_ms(fmt))})
+            await self._commit(item_id, self.speech_bytes / bytes_per_ms(fmt))
+            await self._start_response(None, server_initiated=True)
+
+    async def _commit(self, item_id: str, ms: float) -> None:
+        transcript = "(simulated transcript)"
+        self.audio_bytes = 0
+        await self.send({"type": "input_audio_buffer.committed", "previous_item_id": None,
+                         "item_id": item_id})
+        await self._add_item({"id": item_id, "object": "realtime.item", "type": "message",
+                              "status": "completed", "role": "user",
+                              "content": [{"type": "input_audio", "transcript": transcript}]})
+        self.audio_turns[item_id] = int(ms)
+        await self.send({"type": "conversation.item.input_audio_transcription.completed",
+                         "item_id": item_id, "content_index": 0, "transcript": transcript})
+
+    async def _on_audio_commit(self, event: dict[str, Any]) -> None:
+        if self.audio_bytes == 0 and self.speech_item is None:
+            await self.error("invalid_request_error", "Error committing input audio buffer: "
+                             "the buffer is empty.", code="input_audio_buffer_commit_empty")
+            return
+        ms = self.audio_bytes / bytes_per_ms(self._format("input"))
+        item_id = self.speech_item or self.sim.next_id("item")
+        self.speech_item = None
+        await self._commit(item_id, ms)
+
+    async def _on_audio_clear(self, event: dict[str, Any]) -> None:
+        self.audio_bytes, self.speech_item = 0, None
+        await self.send({"type": "input_audio_buffer.cleared"})
+
+    # -- responses -----------------------------------------------------------------------------
+
+    async def _on_response_create(self, event: dict[str, Any]) -> None:
+        if self.active is not None:
+            await self.error("conversation_already_has_active_response",
+                             event_id=str(event.get("event_id", "")))
+            return
+        params = event.get("response")
+        await self._start_response(params if isinstance(params, dict) else {})
+
+    async def _on_response_cancel(self, event: dict[str, Any]) -> None:
+        if self.active is None:
+            await self.error("response_cancel_not_active")
+            return
+        await self._cancel_active()
+
+    async def _cancel_active(self) -> None:
+        active, self.active = self.active, None
+        if active is None:
+            return
+        if active.task is not None:
+            active.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await active.task
+        for item in active.output:
+            item["status"] = "incomplete"
+        await self.send({"type": "response.done", "response": {
+            "id": active.id, "object": "realtime.response", "status": "cancelled",
+            "status_details": {"type": "cancelled", "reason": "client_cancelled"},
+            "output": active.output}})
+
+    async def _start_response(self, params: dict[str, Any] | Entry | None, *,
+                              server_initiated: bool = False) -> None:
+        entry = params if isinstance(params, Entry) else self._next_entry()
+        response = _Response(self.sim.next_id("resp"))
+        self.active = response
+        text_only = (isinstance(params, dict)
+                     and params.get("modalities") in (["text"], ("text",)))
+        response.task = asyncio.create_task(self._run_response(response, entry, text_only))
+
+    async def _run_response(self, response: _Response, entry: Entry, text_only: bool) -> None:
+        try:
+            await self._respond(response, entry, text_only)
+        except (_Closed, ConnectionClosed):
+            self.active = None
+        except Exception:
+            # a simulator bug: behave like a server that fails, so the client's reconnect runs
+            _log.exception("simulator: response %s failed", response.id)
+            await self.ws.close(1011, "simulator error")
+
+    def _next_entry(self) -> Entry:
+        if self.pending_call is not None:
+            call, self.pending_call = self.pending_call, None
+            return Entry(calls=(call,))
+        entry = self.sim.next_entry()
+        if entry is None:
+            return Entry(say=self._default_reply())
+        if entry.say is None and not entry.calls:
+            return Entry(say=self._default_reply(), fault=entry.fault)
+        return entry
+
+    def _default_reply(self) -> str:
+        """The honest templated reply to whatever came last (reference: issue 3, "sim/")."""
+        outputs: list[str] = []
+        for item in reversed(self.items):
+            if item.get("type") == "function_call_output":
+                name = next((i.get("name") for i in self.items
+                             if i.get("type") == "function_call"
+                             and i.get("call_id") == item.get("call_id")), "the tool")
+                output = str(item.get("output", ""))
+                outputs.append(f"{name} returned {output[:200]}")
+                continue
+            if outputs:
+                break
+            if item.get("type") == "message" and item.get("role") == "user":
+                if item.get("id") in self.audio_turns:
+                    seconds = self.audio_turns[item["id"]] / 1000
+                    return f"(simulated) I heard {seconds:.1f} s of audio."
+                return f"(simulated) You said: {_item_text(item)}"
+            if item.get("type") == "message":
+                break
+        if outputs:
+            return "(simulated) " + "; ".join(reversed(outputs))
+        return "(simulated) Hello! This is the agentrun simulator."
+
+    async def _respond(self, response: _Response, entry: Entry, text_only: bool) -> None:
+        fault, self.fault = entry.fault, entry.fault
+        self.race_armed = self.race_armed or fault.auto_response_race
+        rid = response.id
+        await self.send({"type": "response.created", "response": {
+            "id": rid, "object": "realtime.response", "status": "in_progress", "output": []}})
+        await self._inject(fault)
+        if entry.calls:
+            await self._emit_calls(response, entry.calls, fault)
+        else:
+            await self._emit_say(response, entry, fault, text_only)
+        if self.active is not response:
+            return
+        self.active = None
+        self.fault = Fault()
+        status = "failed" if fault.failed_response else "completed"
+        body: dict[str, Any] = {"id": rid, "object": "realtime.response", "status": status,
+                                "output": response.output,
+                                "usage": {"total_tokens": 0, "input_tokens": 0,
+                                          "output_tokens": 0}}
+        if fault.failed_response:
+            body["status_details"] = {"type": "failed", "error": {
+                "type": "server_error", "code": "simulated_failure",
+                "message": "The simulator failed this response on purpose."}}
+        await self.send({"type": "response.done", "response": body, "usage": body["usage"]})
+
+    async def _inject(self, fault: Fault) -> None:
+        if fault.unknown_event:
+            await self.send({"type": "sim.unannounced_event", "detail": "injected fault"})
+        if fault.malformed_json:
+            await self.send_raw('{"type": "response.output_audio.delta", "delta": ',
+                                "(malformed)")
+        if fault.error is not None:
+            await self.send({"type": "error", "error": dict(fault.error)})
+
+    async def _close_now(self, code: int) -> None:
+        """Fault ``close``: drop the socket mid-reply (1006 means no close frame at all)."""
+        self.sim.trace("out", f"(close {code})", None)
+        if code == 1006:
+            self.ws.transport.abort()
+        else:
+            await self.ws.close(code, "simulated fault")
+        raise _Closed
+
+    async def _emit_calls(self, response: _Response, calls: tuple[Call, ...],
+                          fault: Fault) -> None:
+        for index, call in enumerate(calls):
+            call_id = self.sim.next_id("call")
+            item = {"id": self.sim.next_id("item"), "object": "realtime.item",
+                    "type": "function_call", "status": "in_progress", "call_id": call_id,
+                    "name": call.name, "arguments": ""}
+            response.output.append(item)
+            # the item (with call_id) comes before arguments.done (reference §3.3, §8)
+            await self.send({"type": "response.output_item.added", "response_id": response.id,
+                             "output_index": index, "item": item}, call_id)
+            await self._add_item(item)
+            if fault.duplicate_item:  # known bug 10: Grok repeats function_call items
+                await self._add_item(item)
+                self.items.pop()
+            if fault.close is not None:
+                await self._close_now(fault.close)
+            arguments = json.dumps(call.arguments, separators=(",", ":"))
+            common = {"response_id": response.id, "item_id": item["id"],
+                      "output_index": index, "call_id": call_id}
+            await self.send({"type": "response.function_call_arguments.delta", **common,
+                             "delta": arguments}, call_id)
+            await self.send({"type": "response.function_call_arguments.done", **common,
+                             "name": call.name, "arguments": arguments}, call_id)
+            item.update(status="completed", arguments=arguments)
+            await self.send({"type": "response.output_item.done", "response_id": response.id,
+                             "output_index": index, "item": item}, call_id)
+
+    async def _emit_say(self, response: _Response, entry: Entry, fault: Fault,
+                        text_only: bool) -> None:
+        text = entry.say or ""
+        rid, iid = response.id, self.sim.next_id("item")
+        item: dict[str, Any] = {"id": iid, "object": "realtime.item", "type": "message",
+                                "status": "in_progress", "role": "assistant", "content": []}
+        response.output.append(item)
+        await self.send({"type": "response.output_item.added", "response_id": rid,
+                         "output_index": 0, "item": item})
+        await self._add_item(item)
+        if fault.duplicate_item:
+            await self._add_item(item)
+            self.items.pop()
+        part = "text" if text_only else "audio"
+        await self.send({"type": "response.content_part.added", "response_id": rid,
+                         "item_id": iid, "output_index": 0, "content_index": 0,
+                         "part": {"type": part, "transcript": ""} if part == "audio"
+                         else {"type": "text", "text": ""}})
+        words = [w + " " for w in text.split(" ")]
+        if words:
+            words[-1] = words[-1][:-1]
+        if text_only:
+            for word in words:
+                await self.send({"type": "response.text.delta", "response_id": rid,
+                                 "item_id": iid, "output_index": 0, "content_index": 0,
+                                 "delta": word})
+            await self.send({"type": "response.text.done", "response_id": rid, "item_id": iid,
+                             "output_index": 0, "content_index": 0, "text": text})
+            content = {"type": "text", "text": text}
+        else:
+            await self._stream_audio(rid, iid, words, entry, fault)
+            await self.send({"type": "response.output_audio.done", "response_id": rid,
+                             "item_id": iid, "output_index": 0, "content_index": 0})
+            await self.send({"type": "response.output_audio_transcript.done", "response_id": rid,
+                             "item_id": iid, "output_index": 0, "content_index": 0,
+                             "transcript": text})
+            content = {"type": "output_audio", "transcript": text}
+        await self.send({"type": "response.content_part.done", "response_id": rid,
+                         "item_id": iid, "output_index": 0, "content_index": 0,
+                         "part": content})
+        item.update(status="completed", content=[content])
+        await self.send({"type": "response.output_item.done", "response_id": rid,
+                         "output_index": 0, "item": item})
+
+    async def _stream_audio(self, rid: str, iid: str, words: list[str], entry: Entry,
+                            fault: Fault) -> None:
+        fmt = self._format("output")
+        total_ms = entry.audio_ms if entry.audio_ms is not None else max(
+            300, _MS_PER_CHAR * len("".join(words)))
+        chunk_ms = self.sim.scenario.chunk_ms
+        count = -(-total_ms // chunk_ms) if total_ms else 0
+        prefix = (f'{{"type":"response.output_audio.delta","response_id":"{rid}",'
+                  f'"item_id":"{iid}","output_index":0,"content_index":0,"event_id":"')
+        paced = self.sim.scenario.realtime and not fault.burst
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        next_word = 0
+        for n in range(count):
+            # transcript runs slightly ahead of the audio it describes, as on the live API
+            while next_word < len(words) and next_word * count <= n * len(words):
+                await self.send({"type": "response.output_audio_transcript.delta",
+                                 "response_id": rid, "item_id": iid, "output_index": 0,
+                                 "content_index": 0, "delta": words[next_word]})
+                next_word += 1
+            if fault.close is not None and n >= count // 2:
+                await self._close_now(fault.close)
+            ms = min(chunk_ms, total_ms - n * chunk_ms)
+            text = f'{prefix}{self.sim.next_id("evt")}","delta":"{chunk_b64(fmt, ms)}"}}'
+            await self.send_raw(text, "response.output_audio.delta")
+            if paced:
+                delay = start + (n + 1) * chunk_ms / 1000 - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif not fault.burst and n % _YIELD_EVERY == _YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+        for word in words[next_word:]:
+            await self.send({"type": "response.output_audio_transcript.delta", "response_id": rid,
+                             "item_id": iid, "output_index": 0, "content_index": 0,
+                             "delta": word})
+        if fault.close is not None:
+            await self._close_now(fault.close)
+
+
+def _item_text(item: dict[str, Any]) -> str:
+    return " ".join(str(p.get("text", "")) for p in item.get("content") or []
+                    if isinstance(p, dict) and p.get("type") in ("input_text", "text"))
+
+
+def _slash_call(text: str) -> Call | None:
+    """``/call lookup_order order_id=1234`` makes the simulated model call that tool."""
+    if not text.startswith("/call "):
+        return None
+    try:
+        words = shlex.split(text[len("/call "):])
+    except ValueError:
+        words = text[len("/call "):].split()
+    if not words:
+        return None
+    arguments = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+    return Call(name=words[0], arguments=arguments)
