@@ -1,1 +1,35 @@
-"""agentrun.tools (being written)."""
+"""Tools: plain Python functions an agent's model may call.
+
+Plugins are found through the ``agentrun.tools`` entry-point group; a function's signature and
+docstring become the JSON Schema the model sees; calls are validated, run (async awaited, sync in
+a thread) under a timeout, and always end in an output for the model.
+
+    registry = ToolRegistry.for_spec(spec)        # problems collected, never raised
+    registry.function_schemas()                   # session.tools[] entries
+    result = await registry.call("lookup_order", '{"order_id": "1234"}', call_id="c1")
+"""
+
+from agentrun.tools._context import ToolContext
+from agentrun.tools._discovery import (
+    BUILTIN_TOOLS,
+    ENTRY_POINT_GROUP,
+    InstalledTool,
+    installed_tools,
+)
+from agentrun.tools._registry import ToolRegistry
+from agentrun.tools._result import MAX_OUTPUT_CHARS, ToolResult
+from agentrun.tools._tool import DEFAULT_TIMEOUT, Tool, ToolConfigError
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "DEFAULT_TIMEOUT",
+    "ENTRY_POINT_GROUP",
+    "MAX_OUTPUT_CHARS",
+    "InstalledTool",
+    "Tool",
+    "ToolConfigError",
+    "ToolContext",
+    "ToolRegistry",
+    "ToolResult",
+    "installed_tools",
+]

@@ -1,0 +1,144 @@
+"""Finding tools: the ``agentrun.tools`` entry-point group.
+
+Reading the group only reads each distribution's ``entry_points.txt``; a plugin's code is imported
+when an agent names one of its tools (``InstalledTool.load``), so start-up does not grow with the
+number of installed plugins. Every problem is one line naming the distribution, its version and
+the entry point. Imports ``errors`` only.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import importlib_metadata
+
+from agentrun.errors import ToolLoadError, ToolNotFound
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "ENTRY_POINT_GROUP",
+    "RESERVED_NAMES",
+    "InstalledTool",
+    "clash_message",
+    "installed_tools",
+    "not_found",
+    "not_found_hint",
+]
+
+ENTRY_POINT_GROUP = "agentrun.tools"
+BUILTIN_TOOLS = frozenset({"web_search", "x_search", "file_search"})
+"""Tools that run on the server; they are session options, never plugins."""
+
+RESERVED_NAMES: dict[str, frozenset[str]] = {
+    # grok-realtime.md §4.1/§7 item 8: with a built-in enabled, a client function using one of its
+    # internal names makes the first response.create fail with server_error.
+    "web_search": frozenset({"web_search", "browse_page"}),
+    "x_search": frozenset({"x_keyword_search", "x_semantic_search", "x_user_search",
+                           "x_thread_fetch"}),
+    "file_search": frozenset({"collections_search", "file_search"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledTool:
+    """One entry point of the ``agentrun.tools`` group (not imported yet).
+
+    Attributes:
+        name: the entry-point name (what an agent file writes under ``tools:``).
+        value: the target, ``module:function``.
+        distribution: the distribution that declares it (``agentrun-orders``).
+        version: that distribution's version.
+    """
+
+    name: str
+    value: str
+    distribution: str
+    version: str
+    entry_point: Any = None
+
+    @property
+    def origin(self) -> str:
+        """``agentrun-orders 0.1.0 (entry point lookup_order = agentrun_orders:lookup_order)``."""
+        return f"{self.distribution} {self.version} (entry point {self.name} = {self.value})"
+
+    def load(self) -> Callable[..., Any]:
+        """Import the plugin and return its function.
+
+        Returns:
+            The callable the entry point names.
+
+        Raises:
+            ToolLoadError: the import failed (any exception raised while importing) or the entry
+                point names something that is not callable; the message is one line.
+        """
+        try:
+            target = self.entry_point.load()
+        except Exception as exc:  # a plugin's import may raise anything; report, don't crash
+            detail = str(exc).strip().splitlines()
+            cause = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+            raise ToolLoadError(f"cannot load tool '{self.name}' from {self.origin}: "
+                                f"import failed: {cause}",
+                                tool=self.name) from exc
+        if not callable(target):
+            raise ToolLoadError(
+                f"cannot load tool '{self.name}' from {self.origin}: "
+                f"names nothing callable (a {type(target).__name__})",
+                tool=self.name)
+        return target
+
+
+def installed_tools() -> dict[str, tuple[InstalledTool, ...]]:
+    """Every tool name installed, with the distributions providing it.
+
+    A name with more than one provider is a clash (see ``clash_message``); a distribution found
+    twice on ``sys.path`` counts once (importlib-metadata keeps the first).
+
+    Returns:
+        Tool name → its providers, sorted by name.
+    """
+    found: dict[str, list[InstalledTool]] = {}
+    for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist
+        tool = InstalledTool(
+            name=entry_point.name,
+            value=entry_point.value,
+            distribution=dist.name if dist is not None else "<unknown distribution>",
+            version=dist.version if dist is not None else "?",
+            entry_point=entry_point,
+        )
+        providers = found.setdefault(tool.name, [])
+        if all(p.distribution != tool.distribution for p in providers):
+            providers.append(tool)
+    return {name: tuple(found[name]) for name in sorted(found)}
+
+
+def clash_message(name: str, providers: Iterable[InstalledTool]) -> str:
+    """The one-line problem for a name several distributions provide."""
+    listed = ", ".join(p.origin for p in providers)
+    return f"tool '{name}' is provided by more than one distribution: {listed}; uninstall one"
+
+
+def not_found_hint(name: str, installed: Iterable[str]) -> str:
+    """What to suggest for a name no plugin provides: the closest installed names, or how to list.
+
+    Args:
+        name: the name asked for.
+        installed: every installed tool name.
+
+    Returns:
+        ``did you mean 'lookup_order'?`` or a pointer to ``agentrun tools``.
+    """
+    candidates = sorted(set(installed) | BUILTIN_TOOLS)
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return "run `agentrun tools` to list installed tools"
+
+
+def not_found(name: str, installed: Iterable[str]) -> ToolNotFound:
+    """The error for a name no plugin provides: message plus ``not_found_hint``."""
+    hint = not_found_hint(name, installed)
+    return ToolNotFound(f"no installed plugin provides '{name}' ({hint})", tool=name)

@@ -1,0 +1,223 @@
+"""The tools of one agent: ``ToolRegistry`` (Contract 2).
+
+``ToolRegistry.for_spec`` imports only the plugins the agent names and never raises for a bad
+tool: each problem (not installed, broken plugin, clash, bad config, reserved or duplicate name)
+becomes a ``SpecError`` located at the YAML line naming the tool, and every other tool keeps
+working. ``call`` runs only declared tools. Reads ``AgentSpec`` by attribute (Contract 1) without
+importing ``agentrun.spec``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from agentrun.errors import SpecError, ToolLoadError
+from agentrun.tools._discovery import (
+    BUILTIN_TOOLS,
+    RESERVED_NAMES,
+    InstalledTool,
+    clash_message,
+    installed_tools,
+    not_found_hint,
+)
+from agentrun.tools._result import ToolResult, error_output
+from agentrun.tools._tool import Tool, ToolConfigError
+
+__all__ = ["ToolRegistry"]
+
+
+class _ToolRefLike(Protocol):
+    tool: str
+    name: str
+    description: str | None
+    timeout: float | None
+    config: Mapping[str, Any]
+    is_builtin: bool
+
+
+class _SpecLike(Protocol):
+    tools: list[Any]
+    path: Any
+
+    def location(self, path: tuple[Any, ...]) -> tuple[int, int] | None: ...
+
+
+class ToolRegistry:
+    """The function tools one agent may call, and the problems found loading them.
+
+    One registry serves one conversation: ``state`` (the dict ``ToolContext.state`` hands to
+    tools) is shared by its calls. To share one registry between conversations, pass each
+    conversation's own dict as ``call(..., state=...)``.
+
+    Args:
+        tools: the tools, each under its ``name``.
+        problems: problems found while building them (``for_spec`` fills this).
+
+    Raises:
+        ValueError: two tools share a name.
+    """
+
+    def __init__(self, tools: Iterable[Tool] = (), *, problems: Iterable[SpecError] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self._tools:
+                raise ValueError(f"two tools are named '{tool.name}'")
+            self._tools[tool.name] = tool
+        self.problems: list[SpecError] = list(problems)
+        self.state: dict[str, Any] = {}
+        self.function_names: frozenset[str] = frozenset(self._tools)
+
+    @classmethod
+    def for_spec(cls, spec: _SpecLike) -> ToolRegistry:
+        """Load the plugin tools an agent names; collect problems instead of raising.
+
+        Built-ins (``web_search``, ``x_search``, ``file_search``) run on the server and are
+        skipped here. A tool's YAML ``as:``, ``description``, ``timeout`` and ``config`` apply.
+
+        Args:
+            spec: the agent (``agentrun.spec.AgentSpec``).
+
+        Returns:
+            The registry; ``problems`` lists every tool that could not be made callable, located
+            at the YAML line naming it.
+        """
+        refs: list[_ToolRefLike] = list(spec.tools)
+        plugin_refs = [(i, ref) for i, ref in enumerate(refs) if not _is_builtin(ref)]
+        installed = installed_tools() if plugin_refs else {}
+        reserved: dict[str, str] = {}
+        for ref in refs:
+            if _is_builtin(ref):
+                reserved.update(dict.fromkeys(RESERVED_NAMES.get(ref.tool, ()), ref.tool))
+        tools: list[Tool] = []
+        problems: list[SpecError] = []
+        for index, ref in plugin_refs:
+            def problem(message: str, hint: str | None = None, index: int = index) -> None:
+                problems.append(_located(spec, index, message, hint))
+
+            if ref.name in reserved:
+                problem(f"tool name '{ref.name}' is reserved by the built-in "
+                        f"'{reserved[ref.name]}' (the server would fail the first response)",
+                        "rename it with `as:`")
+                continue
+            if any(t.name == ref.name for t in tools):
+                problem(f"two tools are named '{ref.name}' for the model",
+                        "rename one with `as:`")
+                continue
+            providers = installed.get(ref.tool, ())
+            if not providers:
+                problem(f"no installed plugin provides '{ref.tool}'",
+                        not_found_hint(ref.tool, installed))
+                continue
+            if len(providers) > 1:
+                problem(clash_message(ref.tool, providers))
+                continue
+            try:
+                tools.append(load_tool(providers[0], ref))
+            except ToolLoadError as exc:
+                problem(str(exc))
+        return cls(tools, problems=problems)
+
+    @classmethod
+    def from_functions(cls, *functions: Callable[..., Any], timeout: float | None = None
+                       ) -> ToolRegistry:
+        """A registry of plain functions, each named after its ``__name__`` (for embedding).
+
+        Args:
+            *functions: the tool functions.
+            timeout: seconds per call for all of them (default 10).
+
+        Returns:
+            The registry.
+
+        Raises:
+            ToolLoadError: a function cannot be described.
+            ValueError: two functions share a name.
+        """
+        return cls(Tool.from_function(f, timeout=timeout) for f in functions)
+
+    @property
+    def tools(self) -> Mapping[str, Tool]:
+        """The callable tools by the name the model uses."""
+        return dict(self._tools)
+
+    def function_schemas(self) -> list[dict[str, Any]]:
+        """Every tool in the flat ``session.tools[]`` shape (grok-realtime.md §4.1).
+
+        Returns:
+            ``{"type": "function", "name", "description", "parameters"}`` dicts, in YAML order.
+        """
+        return [tool.function_schema() for tool in self._tools.values()]
+
+    async def call(
+        self,
+        name: str,
+        arguments_json: str,
+        *,
+        call_id: str,
+        variables: Mapping[str, str] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> ToolResult:
+        """Run one function call the model asked for.
+
+        Args:
+            name: the function name the model called.
+            arguments_json: its arguments, as the JSON text the model sent.
+            call_id: the call's id.
+            variables: the conversation's call variables (caller, call_id, …).
+            state: the per-conversation dict for ``ToolContext.state`` (default ``self.state``).
+
+        Returns:
+            The result; an undeclared name gives ``ok=False`` with an "unknown tool" output.
+            Never raises except ``asyncio.CancelledError``.
+        """
+        tool = self._tools.get(name)
+        if tool is None:
+            callable_names = ", ".join(sorted(self._tools)) or "none"
+            return ToolResult(
+                output=error_output(f"unknown tool '{name}'; the tools you can call are: "
+                                    f"{callable_names}"),
+                ok=False,
+                error=f"tool {name} call {call_id or '-'}: the model called an undeclared tool",
+                name=name,
+                call_id=call_id,
+            )
+        return await tool.run(arguments_json, call_id=call_id, variables=variables,
+                              state=self.state if state is None else state)
+
+
+def load_tool(installed: InstalledTool, ref: _ToolRefLike) -> Tool:
+    """Import one installed tool and configure it as the YAML entry says.
+
+    Args:
+        installed: the entry point.
+        ref: the agent's tool entry (name, description, timeout, config overrides).
+
+    Returns:
+        The tool.
+
+    Raises:
+        ToolLoadError: one line naming the distribution, its version and the entry point
+            (or, for a bad ``config:`` block, the tool's name and the field at fault).
+    """
+    function = installed.load()
+    try:
+        return Tool.from_function(function, name=ref.name, description=ref.description,
+                                  timeout=ref.timeout, config=ref.config or {},
+                                  source=installed.origin)
+    except ToolConfigError as exc:
+        raise ToolConfigError(f"tool '{ref.name}': {exc}", tool=ref.name) from exc
+    except ToolLoadError as exc:
+        raise ToolLoadError(f"cannot load tool '{installed.name}' from {installed.origin}: {exc}",
+                            tool=ref.name) from exc
+
+
+def _is_builtin(ref: _ToolRefLike) -> bool:
+    return bool(getattr(ref, "is_builtin", ref.tool in BUILTIN_TOOLS))
+
+
+def _located(spec: _SpecLike, index: int, message: str, hint: str | None) -> SpecError:
+    place = spec.location(("tools", index))
+    line, column = place if place is not None else (None, None)
+    path = str(spec.path) if getattr(spec, "path", None) is not None else None
+    return SpecError(message, path=path, line=line, column=column, hint=hint)

@@ -1,0 +1,81 @@
+"""A tool's return value or failure → the text of one ``function_call_output``.
+
+Values are encoded exactly once (grok-realtime.md §7 item 7: a JSON string of a JSON string makes
+the model read escaped quotes). Failures become ``{"error": "..."}`` so the model can tell the user
+or retry. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
+from pydantic import BaseModel
+
+__all__ = ["MAX_OUTPUT_CHARS", "ToolResult", "encode_output", "error_output"]
+
+MAX_OUTPUT_CHARS = 16 * 1024
+"""Outputs longer than this are cut: a huge result costs latency and crowds the model's context."""
+
+_JSON_TYPES = (dict, list, tuple, int, float, bool, type(None), BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """The outcome of one call, ready to send as ``function_call_output``.
+
+    Attributes:
+        output: what the model receives; on failure an error text it can act on.
+        ok: False when the call failed (unknown tool, bad arguments, timeout, exception).
+        error: on failure, the full local log line (tool, call id, cause); None on success.
+        seconds: wall time from arguments received to output ready.
+        name: the tool name the model called.
+        call_id: the call id the model sent.
+    """
+
+    output: str
+    ok: bool = True
+    error: str | None = None
+    seconds: float = 0.0
+    name: str = ""
+    call_id: str = ""
+
+
+def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Turn a tool's return value into output text, cut to ``limit`` characters.
+
+    Args:
+        value: what the tool returned. ``str`` is sent as is; dicts, lists, numbers, bools, None,
+            pydantic models and dataclass instances as JSON (nested values too: datetimes,
+            enums, paths…); anything else as ``str(value)``.
+        limit: the maximum length before the output is cut with a note saying so.
+
+    Returns:
+        The output text.
+    """
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, _JSON_TYPES) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    ):
+        text = pydantic_core.to_json(value, fallback=str).decode()
+    else:
+        text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[output cut: {len(text)} characters, only the first {limit} shown]"
+
+
+def error_output(message: str) -> str:
+    """The one error shape the model sees: ``{"error": message}``.
+
+    Args:
+        message: what went wrong and, where useful, what to try.
+
+    Returns:
+        The JSON text.
+    """
+    return json.dumps({"error": message}, ensure_ascii=False)

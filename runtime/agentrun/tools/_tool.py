@@ -1,0 +1,238 @@
+"""One callable tool: a function, its schema, its validated config, and how a call runs.
+
+A call never raises (except cancellation): bad JSON, invalid arguments, a timeout, an exception or
+an unencodable result all become a ``ToolResult`` with ``ok=False``, an ``{"error": ...}`` output
+for the model and a full line for the local log, so no path leaves the model waiting
+(STYLE.md checklist item 6). Plain functions run in a worker thread so they never block audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import ValidationError
+
+from agentrun.errors import ToolLoadError
+from agentrun.tools._context import ToolContext
+from agentrun.tools._result import ToolResult, encode_output, error_output
+from agentrun.tools._schema import FunctionInfo, describe_function
+
+__all__ = ["DEFAULT_TIMEOUT", "Tool", "ToolConfigError", "format_validation_error"]
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a call may take unless the YAML says ``timeout:``."""
+
+_log = logging.getLogger("agentrun.tools")
+
+
+class ToolConfigError(ToolLoadError):
+    """The YAML ``config:`` block does not fit the tool (invalid, or the tool takes none)."""
+
+_MAX_MESSAGE = 500  # an exception text longer than this is cut in the model's output
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A function the model may call, configured for one agent.
+
+    Build it with :meth:`from_function`; ``ToolRegistry`` does so for every tool an agent names.
+
+    Attributes:
+        name: the name the model sees and calls.
+        function: the plugin's function.
+        info: what was read from its signature and docstring.
+        description: the description the model sees (docstring summary or YAML override).
+        timeout: seconds a call may take.
+        config: the validated ``config:`` (model instance, dict, or None without a context).
+        source: where it came from, for messages (``agentrun-orders 0.1.0 (lookup_order = …)``).
+    """
+
+    name: str
+    function: Callable[..., Any]
+    info: FunctionInfo
+    description: str
+    timeout: float = DEFAULT_TIMEOUT
+    config: Any = None
+    source: str = ""
+    logger: logging.Logger = field(default_factory=lambda: _log, repr=False)
+
+    @classmethod
+    def from_function(
+        cls,
+        function: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+        config: Mapping[str, Any] | None = None,
+        source: str = "",
+    ) -> Tool:
+        """Describe a function and validate its config.
+
+        Args:
+            function: the tool function (sync or async).
+            name: the name the model sees; defaults to the function's ``__name__``.
+            description: overrides the docstring summary.
+            timeout: seconds per call; defaults to ``DEFAULT_TIMEOUT``.
+            config: the YAML ``config:`` block, validated against the function's
+                ``ToolContext[Model]`` annotation when it has one.
+            source: where the function came from, used in messages.
+
+        Returns:
+            The tool.
+
+        Raises:
+            ToolLoadError: the function is not callable or its signature has no JSON Schema.
+            ToolConfigError: the config is invalid, or given to a tool that takes none.
+        """
+        tool_name = name or getattr(function, "__name__", "") or type(function).__name__
+        if not callable(function):
+            raise ToolLoadError(f"names nothing callable ({type(function).__name__})",
+                                tool=tool_name)
+        try:
+            info = describe_function(function, name=tool_name)
+        except TypeError as exc:
+            raise ToolLoadError(str(exc), tool=tool_name) from exc
+        config_value: Any = None
+        if info.context_param is None:
+            if config:
+                raise ToolConfigError("takes no config (it has no ToolContext parameter); "
+                                    "remove its config: block", tool=tool_name)
+        elif info.config_adapter is None:
+            config_value = dict(config or {})
+        else:
+            try:
+                config_value = info.config_adapter.validate_python(dict(config or {}))
+            except ValidationError as exc:
+                raise ToolConfigError(f"invalid config: {format_validation_error(exc)}",
+                                    tool=tool_name) from exc
+        summary = (description or info.description or "").strip()
+        return cls(
+            name=tool_name,
+            function=function,
+            info=info,
+            description=summary,
+            timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout),
+            config=config_value,
+            source=source,
+            logger=logging.getLogger(f"agentrun.tools.{tool_name}"),
+        )
+
+    def function_schema(self) -> dict[str, Any]:
+        """The tool as ``session.tools[]`` wants it (grok-realtime.md §4.1, flat shape)."""
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.info.parameters,
+        }
+
+    async def run(
+        self,
+        arguments_json: str,
+        *,
+        call_id: str = "",
+        variables: Mapping[str, str] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> ToolResult:
+        """Validate the model's arguments, run the tool under its timeout, encode the result.
+
+        Args:
+            arguments_json: the arguments exactly as the model sent them (a JSON object text;
+                an empty string means no arguments).
+            call_id: the call id, passed to the tool's context and into log lines.
+            variables: the conversation's call variables (caller, …).
+            state: the per-conversation dict shared between tools.
+
+        Returns:
+            The result; never raises except ``asyncio.CancelledError``.
+        """
+        start = time.perf_counter()
+        try:
+            arguments = self.info.arguments_model.model_validate_json(arguments_json or "{}")
+        except ValidationError as exc:
+            detail = format_validation_error(exc)
+            return self._failed(start, call_id, f"invalid arguments: {detail}",
+                                f"rejected invalid arguments: {detail}", None)
+        positional: list[Any] = []
+        keywords: dict[str, Any] = {}
+        for field_name, param, positional_only in self.info.fields:
+            value = getattr(arguments, field_name)
+            if positional_only:
+                positional.append(value)
+            else:
+                keywords[param] = value
+        if self.info.context_param is not None:
+            keywords[self.info.context_param] = ToolContext(
+                name=self.name,
+                config=self.config,
+                variables=MappingProxyType(dict(variables or {})),
+                call_id=call_id,
+                logger=self.logger,
+                state={} if state is None else state,
+            )
+        scope = asyncio.timeout(self.timeout)
+        try:
+            async with scope:
+                if self.info.is_async:
+                    value = await self.function(*positional, **keywords)
+                else:
+                    value = await asyncio.to_thread(self.function, *positional, **keywords)
+                if inspect.isawaitable(value):
+                    value = await value
+            output = encode_output(value)
+        except TimeoutError as exc:
+            if not scope.expired():  # the tool's own TimeoutError (e.g. an HTTP client's)
+                return self._crashed(start, call_id, exc)
+            seconds = f"{self.timeout:g} s"
+            return self._failed(start, call_id, f"{self.name} timed out after {seconds}",
+                                f"timed out after {seconds}", None)
+        except Exception as exc:  # a plugin may raise anything; the model still gets an answer
+            return self._crashed(start, call_id, exc)
+        return ToolResult(output=output, seconds=time.perf_counter() - start, name=self.name,
+                          call_id=call_id)
+
+    def _crashed(self, start: float, call_id: str, exc: BaseException) -> ToolResult:
+        cause = type(exc).__name__
+        text = str(exc).strip()
+        if text:
+            cause = f"{cause}: {text[:_MAX_MESSAGE]}"
+        return self._failed(start, call_id, f"{self.name} failed: {cause}",
+                            f"raised {type(exc).__name__}: {text}", exc)
+
+    def _failed(self, start: float, call_id: str, model_text: str, log_text: str,
+                exc: BaseException | None) -> ToolResult:
+        seconds = time.perf_counter() - start
+        origin = f" [{self.source}]" if self.source else ""
+        line = f"tool {self.name}{origin} call {call_id or '-'}: {log_text} ({seconds:.3f} s)"
+        _log.warning("%s", line)
+        if exc is not None:
+            _log.debug("tool %s call %s traceback", self.name, call_id, exc_info=exc)
+        return ToolResult(output=error_output(model_text), ok=False, error=line, seconds=seconds,
+                          name=self.name, call_id=call_id)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per pydantic error, joined: ``order_id: Field required; days: …``.
+
+    Args:
+        exc: the validation error.
+
+    Returns:
+        A short text a model (or a YAML author) can act on; never the input payload.
+    """
+    parts: list[str] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        if error["type"] == "json_invalid":
+            parts.append(f"not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})")
+            continue
+        location = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{location}: {error['msg']}" if location else error["msg"])
+    return "; ".join(parts)
