@@ -1,1 +1,100 @@
-"""agentrun.protocol (being written)."""
+"""agentrun.protocol: the realtime wire (grok-realtime.md), and nothing else.
+
+Pydantic models of every client and server event and of ``SessionProperties``, one
+``parse_server_event`` function, and the dialect facts (:data:`GROK`). Imports nothing of ours
+but ``agentrun.errors``; no I/O.
+"""
+
+from agentrun.protocol._client_events import (
+    ClientEvent,
+    ClientItem,
+    ConversationItemCreate,
+    ConversationItemDelete,
+    ConversationItemTruncate,
+    ForceMessageItem,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    InputAudioBufferAppend,
+    InputAudioBufferClear,
+    InputAudioBufferCommit,
+    InputTextPart,
+    MessageItem,
+    OutputTextPart,
+    ResponseCancel,
+    ResponseCreate,
+    ResponseParams,
+    SessionUpdate,
+    TextPart,
+)
+from agentrun.protocol._parse import UnknownServerEvent, parse_server_event
+from agentrun.protocol._server_events import *  # noqa: F403 (the event classes)
+from agentrun.protocol._server_events import __all__ as _server_all
+from agentrun.protocol._session import (
+    AudioConfig,
+    AudioFormat,
+    AudioInput,
+    AudioOutput,
+    FileSearchTool,
+    FunctionTool,
+    InputTranscription,
+    McpTool,
+    PcmaFormat,
+    PcmFormat,
+    PcmuFormat,
+    Reasoning,
+    Resumption,
+    SessionProperties,
+    SessionSnapshot,
+    Tool,
+    TurnDetection,
+    WebSearchTool,
+    XSearchTool,
+)
+from agentrun.protocol.dialect import GROK, Dialect, ErrorClass
+
+__all__ = [
+    "GROK",
+    "AudioConfig",
+    "AudioFormat",
+    "AudioInput",
+    "AudioOutput",
+    "ClientEvent",
+    "ClientItem",
+    "ConversationItemCreate",
+    "ConversationItemDelete",
+    "ConversationItemTruncate",
+    "Dialect",
+    "ErrorClass",
+    "FileSearchTool",
+    "ForceMessageItem",
+    "FunctionCallItem",
+    "FunctionCallOutputItem",
+    "FunctionTool",
+    "InputAudioBufferAppend",
+    "InputAudioBufferClear",
+    "InputAudioBufferCommit",
+    "InputTextPart",
+    "InputTranscription",
+    "McpTool",
+    "MessageItem",
+    "OutputTextPart",
+    "PcmFormat",
+    "PcmaFormat",
+    "PcmuFormat",
+    "Reasoning",
+    "ResponseCancel",
+    "ResponseCreate",
+    "ResponseParams",
+    "Resumption",
+    "SessionProperties",
+    "SessionSnapshot",
+    "SessionUpdate",
+    "TextPart",
+    "Tool",
+    "TurnDetection",
+    "UnknownServerEvent",
+    "WebSearchTool",
+    "XSearchTool",
+    "parse_server_event",
+    *_server_all,
+]

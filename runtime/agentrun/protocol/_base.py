@@ -1,0 +1,42 @@
+"""Base classes for wire models: strict where we send, tolerant where we receive.
+
+Client models forbid unknown fields so a typo in agentrun fails in a test, not on the live
+server. Server models ignore unknown fields because the live server adds fields without notice
+(grok-realtime.md §4: "Unknown keys in server snapshots are ignored"). Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ClientEventBase", "ClientModel", "ServerModel", "new_event_id", "new_item_id"]
+
+
+def new_event_id() -> str:
+    """A fresh client ``event_id`` (``str(uuid4())``, as pipecat sends; §1)."""
+    return str(uuid4())
+
+
+def new_item_id() -> str:
+    """A fresh client item id (``uuid4().hex``: 32 hex chars, no prefix; §2 notes)."""
+    return uuid4().hex
+
+
+class ClientModel(BaseModel):
+    """A model we send: unknown fields are a bug in agentrun, so they are refused."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServerModel(BaseModel):
+    """A model we receive: unknown fields are ignored, ``event_id`` is optional (§1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ClientEventBase(ClientModel):
+    """Every client event carries a fresh ``event_id`` so server errors can point back at it."""
+
+    event_id: str = Field(default_factory=new_event_id)

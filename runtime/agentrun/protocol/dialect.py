@@ -1,0 +1,125 @@
+"""Everything that differs between realtime dialects, in one place (grok-realtime.md §6).
+
+The engine asks a :class:`Dialect` instead of hard-coding Grok facts: how the URL names the
+model, which tool names the server reserves, how assistant text is typed in restored items,
+which duplicate server events to skip, and which ``error`` events are benign races or fatal
+refusals. :data:`GROK` is the only dialect today; an OpenAI Realtime dialect is another instance
+(plus its beta event names in the server-event union) with no engine change.
+Imports only ``protocol`` models.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from agentrun.protocol._server_events import (
+    ErrorDetail,
+    ResponseOutputTextDelta,
+    ResponseOutputTextDone,
+)
+
+__all__ = ["GROK", "Dialect", "ErrorClass"]
+
+
+class ErrorClass(enum.Enum):
+    """What an ``error`` event means for the conversation."""
+
+    BENIGN = "benign"  # a known race: log at debug, carry on
+    FATAL = "fatal"  # the service refused us for good (auth, quota): end, exit 3
+    OTHER = "other"  # report it, carry on (never stop the receive loop, §3.2)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The facts that make one realtime API differ from another.
+
+    Attributes:
+        name: short name for logs.
+        reserved_tool_names: built-in tool type -> function names it reserves; a function tool
+            with such a name makes the first response fail with ``server_error`` (§7.8).
+        assistant_text_part: content-part type for assistant text in items we create.
+        supports_truncate: whether ``conversation.item.truncate`` exists (not on Grok, §7.11).
+        ignored_events: server event classes this dialect emits as duplicates, with the reason.
+        benign_codes / benign_messages: error codes / lower-case message substrings of races.
+        fatal_types / fatal_codes / fatal_messages: the same for refusals that end the session.
+    """
+
+    name: str
+    reserved_tool_names: Mapping[str, frozenset[str]]
+    assistant_text_part: str
+    supports_truncate: bool
+    ignored_events: Mapping[type, str]
+    benign_codes: frozenset[str]
+    benign_messages: tuple[str, ...]
+    fatal_types: frozenset[str]
+    fatal_codes: frozenset[str]
+    fatal_messages: tuple[str, ...]
+    model_query_param: str = field(default="model")
+
+    def connection_url(self, base_url: str, model: str) -> str:
+        """``base_url`` with the model as a URL-quoted query parameter (§1, §7.3).
+
+        Args:
+            base_url: e.g. ``wss://api.x.ai/v1/realtime``; an existing query is kept.
+            model: the model id; never sent in ``session.update``.
+
+        Returns:
+            The URL to connect to.
+        """
+        parts = urlsplit(base_url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                 if k != self.model_query_param]
+        query.append((self.model_query_param, model))
+        return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+    def reserved_names(self, builtin_types: Iterable[str]) -> dict[str, str]:
+        """Function names the enabled built-ins reserve, mapped to the built-in reserving them."""
+        return {name: builtin for builtin in builtin_types
+                for name in self.reserved_tool_names.get(builtin, ())}
+
+    def classify_error(self, error: ErrorDetail) -> ErrorClass:
+        """Classify an ``error`` event by code and by message substring (§3.2).
+
+        Grok's codes differ from OpenAI's and are undocumented, so messages are matched too
+        (pipecat 6281dde89). Fatal is checked first: an auth failure is never a benign race.
+        """
+        code = str(error.code).lower() if error.code is not None else ""
+        kind = (error.type or "").lower()
+        message = error.message.lower()
+        if kind in self.fatal_types or code in self.fatal_codes \
+                or any(m in message for m in self.fatal_messages):
+            return ErrorClass.FATAL
+        if code in self.benign_codes or any(m in message for m in self.benign_messages):
+            return ErrorClass.BENIGN
+        return ErrorClass.OTHER
+
+
+GROK = Dialect(
+    name="grok",
+    # Measured by LiveKit against grok-voice-latest (§4.1).
+    reserved_tool_names={
+        "web_search": frozenset({"web_search", "browse_page"}),
+        "x_search": frozenset({"x_keyword_search", "x_semantic_search", "x_user_search",
+                               "x_thread_fetch"}),
+        "file_search": frozenset({"collections_search", "file_search"}),
+    },
+    assistant_text_part="text",
+    supports_truncate=False,
+    ignored_events={
+        ResponseOutputTextDelta: "Grok emits it alongside response.text.delta (same text)",
+        ResponseOutputTextDone: "Grok emits it alongside response.text.done (same text)",
+    },
+    benign_codes=frozenset({"response_cancel_not_active",
+                            "conversation_already_has_active_response"}),
+    benign_messages=("no active response", "already has an active response"),
+    fatal_types=frozenset({"authentication_error", "permission_error", "invalid_api_key",
+                           "insufficient_quota", "billing_error"}),
+    fatal_codes=frozenset({"401", "403", "invalid_api_key", "insufficient_quota",
+                           "authentication_error", "permission_denied",
+                           "rate-limit-exceeded-for-billing", "rate_limit_exceeded_for_billing"}),
+    fatal_messages=("api key", "api-key", "unauthorized", "unauthenticated", "permission denied",
+                    "quota", "billing", "credits"),
+)
