@@ -1,1 +1,6 @@
-"""agentrun.io (being written)."""
+"""Where a conversation meets its caller: one small Endpoint interface and the text console."""
+
+from agentrun.io._console import TextConsole
+from agentrun.io._endpoint import Endpoint, NullEndpoint
+
+__all__ = ["Endpoint", "NullEndpoint", "TextConsole"]
