@@ -97,8 +97,8 @@ class ToolRegistry:
 
             if ref.name in reserved:
                 problem(f"tool name '{ref.name}' is reserved by the built-in "
-                        f"'{reserved[ref.name]}' (the server would fail the first response)",
-                        "rename it with `as:`")
+                        f"'{reserved[ref.name]}'",
+                        "rename it with `as:`; the server fails the first response otherwise")
                 continue
             if any(t.name == ref.name for t in tools):
                 problem(f"two tools are named '{ref.name}' for the model",
