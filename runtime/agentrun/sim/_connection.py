@@ -47,10 +47,14 @@ def _dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
+_MERGED_KEYS = frozenset({"audio", "input", "output"})  # containers; everything else is a value
+
+
 def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
-    """Merge a ``session.update`` into the session: nested objects merge, values replace (§8)."""
+    """Merge a ``session.update`` into the session (§8): ``audio.input``/``audio.output`` merge,
+    every other field (``format``, ``turn_detection``, ``tools``...) is replaced as a whole."""
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if key in _MERGED_KEYS and isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value)
         else:
             into[key] = value
@@ -332,6 +336,10 @@ class SimConnection:
         self.active = response
         text_only = (isinstance(params, dict)
                      and params.get("modalities") in (["text"], ("text",)))
+        # response.created goes out before the next client event is read, as on a real server
+        await self.send({"type": "response.created", "response": {
+            "id": response.id, "object": "realtime.response", "status": "in_progress",
+            "output": []}})
         response.task = asyncio.create_task(self._run_response(response, entry, text_only))
 
     async def _run_response(self, response: _Response, entry: Entry, text_only: bool) -> None:
@@ -383,8 +391,6 @@ class SimConnection:
         fault, self.fault = entry.fault, entry.fault
         self.race_armed = self.race_armed or fault.auto_response_race
         rid = response.id
-        await self.send({"type": "response.created", "response": {
-            "id": rid, "object": "realtime.response", "status": "in_progress", "output": []}})
         await self._inject(fault)
         if entry.calls:
             await self._emit_calls(response, entry.calls, fault)

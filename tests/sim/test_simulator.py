@@ -1,0 +1,424 @@
+"""The simulator against a raw websockets client: the §8 fake-server checklist and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from agentrun.errors import SpecError
+from agentrun.sim import Scenario, Simulator
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+
+Events = list[dict[str, Any]]
+
+
+def run(scenario: dict[str, Any] | None, body: Callable[[Simulator, ClientConnection],
+        Awaitable[None]], **kwargs: Any) -> Simulator:
+    """Start a simulator, connect a raw client, run ``body``; returns the simulator."""
+    async def main() -> Simulator:
+        async with (Simulator(Scenario.load(scenario), **kwargs) as sim,
+                    connect(sim.url + "?model=grok-voice-latest") as ws):
+            await asyncio.wait_for(body(sim, ws), 10)
+        return sim
+    return asyncio.run(main())
+
+
+async def send(ws: ClientConnection, type_: str, **fields: Any) -> None:
+    await ws.send(json.dumps({"type": type_, "event_id": "c1", **fields}))
+
+
+async def until(ws: ClientConnection, type_: str) -> Events:
+    """Receive events up to and including the first of ``type_``."""
+    events: Events = []
+    while True:
+        event = json.loads(await ws.recv())
+        events.append(event)
+        if event["type"] == type_:
+            return events
+
+
+async def handshake(ws: ClientConnection, **session: Any) -> Events:
+    events = await until(ws, "conversation.created")
+    await send(ws, "session.update", session=session)
+    return events + await until(ws, "session.updated")
+
+
+async def say(ws: ClientConnection, text: str, item_id: str = "u1") -> None:
+    await send(ws, "conversation.item.create", item={
+        "id": item_id, "type": "message", "role": "user",
+        "content": [{"type": "input_text", "text": text}]})
+
+
+def types(events: Events) -> list[str]:
+    """Event types in order, with runs of the same type collapsed."""
+    out: list[str] = []
+    for event in events:
+        if not out or out[-1] != event["type"]:
+            out.append(event["type"])
+    return out
+
+
+PCM16K = {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}},
+                    "output": {"format": {"type": "audio/pcm", "rate": 16000}}}}
+
+
+def test_handshake_session_created_then_conversation_created_with_event_ids() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        seen.extend(await handshake(ws, voice="Ara", instructions="Be brief."))
+
+    run(None, body)
+    assert [e["type"] for e in seen] == ["session.created", "conversation.created",
+                                         "session.updated"]
+    assert all(isinstance(e["event_id"], str) and e["event_id"] for e in seen)
+    assert seen[0]["session"]["turn_detection"] == {"type": None}
+    assert seen[0]["session"]["model"] == "grok-voice-latest"
+    assert seen[1]["conversation"]["object"] == "realtime.conversation"
+    assert seen[2]["session"]["voice"] == "Ara"
+    assert seen[2]["session"]["instructions"] == "Be brief."
+
+
+def test_session_update_merges_and_echoes_the_full_session() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, voice="Rex", turn_detection={"type": "server_vad"}, **PCM16K)
+        await send(ws, "session.update", session={
+            "instructions": "Hi", "audio": {"output": {"format": {"type": "audio/pcmu"}}}})
+        seen.extend(await until(ws, "session.updated"))
+
+    run(None, body)
+    session = seen[-1]["session"]
+    assert session["voice"] == "Rex"
+    assert session["turn_detection"] == {"type": "server_vad"}  # missing means unchanged
+    assert session["instructions"] == "Hi"
+    assert session["audio"] == {"input": {"format": {"type": "audio/pcm", "rate": 16000}},
+                                "output": {"format": {"type": "audio/pcmu"}}}
+
+
+def test_text_turn_streams_the_reference_sequence_with_audio_of_the_right_length() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, **PCM16K)
+        await say(ws, "hello there", item_id="my-item-1")
+        seen.extend(await until(ws, "conversation.item.added"))
+        await send(ws, "response.create", response={"modalities": ["text", "audio"]})
+        seen.extend(await until(ws, "response.done"))
+
+    run({"audio": {"chunk_ms": 20}}, body)
+    added = seen[0]
+    assert added["item"]["id"] == "my-item-1" and added["previous_item_id"] is None
+    streamed = ("response.output_audio_transcript.delta", "response.output_audio.delta")
+    assert types([e for e in seen[1:] if e["type"] not in streamed]) == [
+        "response.created", "response.output_item.added", "conversation.item.added",
+        "response.content_part.added", "response.output_audio.done",
+        "response.output_audio_transcript.done", "response.content_part.done",
+        "response.output_item.done", "response.done"]
+    runs = types([e for e in seen if e["type"] in streamed])
+    assert runs[0] == streamed[0] and len(runs) == 10  # 5 words, each ahead of its audio
+    text = "(simulated) You said: hello there"
+    transcript = "".join(e["delta"] for e in seen
+                         if e["type"] == "response.output_audio_transcript.delta")
+    assert transcript == text
+    deltas = [e for e in seen if e["type"] == "response.output_audio.delta"]
+    assert all(e["output_index"] == 0 and e["content_index"] == 0 for e in deltas)
+    audio = b"".join(base64.b64decode(e["delta"]) for e in deltas)
+    assert len(audio) == 16000 * 2 * 60 * len(text) // 1000  # 60 ms per character, PCM16
+    assert {len(base64.b64decode(e["delta"])) for e in deltas[:-1]} == {640}  # 20 ms chunks
+    done = seen[-1]["response"]
+    assert done["object"] == "realtime.response" and done["status"] == "completed"
+    assert done["output"][0]["content"] == [{"type": "output_audio", "transcript": text}]
+
+
+def test_g711_output_is_one_byte_per_sample_at_8000_hz() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, audio={"output": {"format": {"type": "audio/pcmu"}}})
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    run({"responses": [{"say": "Hi", "audio_ms": 1000}]}, body)
+    audio = b"".join(base64.b64decode(e["delta"]) for e in seen
+                     if e["type"] == "response.output_audio.delta")
+    assert len(audio) == 8000
+    assert len(set(audio)) > 2  # a tone, not a constant
+
+
+def test_cancel_active_response_and_cancel_with_nothing_active() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        await until(ws, "response.output_audio.delta")
+        await send(ws, "response.cancel")
+        seen.extend(await until(ws, "response.done"))
+        await send(ws, "response.cancel")
+        seen.extend(await until(ws, "error"))
+
+    run({"audio": {"pace": "realtime"}, "responses": [{"say": "long", "audio_ms": 5000}]},
+        body)
+    assert seen[-2 - sum(1 for e in seen[:-1] if e["type"] == "error")]["type"] == "response.done"
+    done = next(e for e in seen if e["type"] == "response.done")
+    assert done["response"]["status"] == "cancelled"
+    assert seen[-1]["error"]["message"] == "Cancellation failed: no active response found"
+
+
+def test_second_concurrent_response_create_is_rejected() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    run(None, body)
+    errors = [e for e in seen if e["type"] == "error"]
+    assert [e["error"]["code"] for e in errors] == ["conversation_already_has_active_response"]
+    assert "already has an active response" in errors[0]["error"]["message"]
+    assert sum(e["type"] == "response.created" for e in seen) == 1
+
+
+def test_function_call_item_comes_before_arguments_done() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+        call_id = next(e["call_id"] for e in seen
+                       if e["type"] == "response.function_call_arguments.done")
+        await send(ws, "conversation.item.create", item={
+            "type": "function_call_output", "call_id": call_id, "output": '{"status":"shipped"}'})
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    sim = run({"responses": [{"call": "lookup_order", "arguments": {"order_id": "1234"}}]}, body)
+    kinds = [e["type"] for e in seen]
+    first_item = kinds.index("conversation.item.added")
+    assert kinds.index("response.output_item.added") < first_item
+    assert first_item < kinds.index("response.function_call_arguments.done")
+    done = next(e for e in seen if e["type"] == "response.function_call_arguments.done")
+    assert (done["name"], json.loads(done["arguments"])) == ("lookup_order", {"order_id": "1234"})
+    transcript = next(e for e in seen if e["type"] == "response.output_audio_transcript.done")
+    assert transcript["transcript"] == '(simulated) lookup_order returned {"status":"shipped"}'
+    assert [e["type"] for e in sim.received].count("response.create") == 2
+
+
+def test_slash_call_in_a_user_turn_makes_the_model_call_that_tool() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await say(ws, "/call lookup_order order_id=1234 note='two words'")
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    run(None, body)
+    done = next(e for e in seen if e["type"] == "response.function_call_arguments.done")
+    assert done["name"] == "lookup_order"
+    assert json.loads(done["arguments"]) == {"order_id": "1234", "note": "two words"}
+
+
+def _pcm(level: int, ms: int, rate: int = 16000) -> str:
+    sample = level.to_bytes(2, "little", signed=True)
+    return base64.b64encode(sample * (rate * ms // 1000)).decode()
+
+
+def test_server_vad_detects_speech_by_energy_and_answers_by_itself() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, turn_detection={"type": "server_vad", "silence_duration_ms": 200},
+                        **PCM16K)
+        for _ in range(5):
+            await send(ws, "input_audio_buffer.append", audio=_pcm(0, 20))
+        for _ in range(10):
+            await send(ws, "input_audio_buffer.append", audio=_pcm(8000, 20))
+        for _ in range(12):
+            await send(ws, "input_audio_buffer.append", audio=_pcm(0, 20))
+        seen.extend(await until(ws, "response.done"))
+
+    run(None, body)
+    assert types(seen)[:6] == [
+        "input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed", "conversation.item.added",
+        "conversation.item.input_audio_transcription.completed", "response.created"]
+    item_id = seen[0]["item_id"]
+    assert {e.get("item_id") for e in seen[:5] if "item_id" in e} == {item_id}
+    assert seen[4]["transcript"] == "(simulated transcript)"
+    final = next(e for e in seen if e["type"] == "response.output_audio_transcript.done")
+    assert final["transcript"] == "(simulated) I heard 0.4 s of audio."
+
+
+def test_speech_during_a_response_cancels_it() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, turn_detection={"type": "server_vad"}, **PCM16K)
+        await send(ws, "response.create")
+        await until(ws, "response.output_audio.delta")
+        await send(ws, "input_audio_buffer.append", audio=_pcm(8000, 20))
+        seen.extend(await until(ws, "response.done"))
+
+    run({"audio": {"pace": "realtime"}, "responses": [{"say": "long", "audio_ms": 5000}]},
+        body)
+    assert "input_audio_buffer.speech_started" in types(seen)
+    assert seen[-1]["response"]["status"] == "cancelled"
+
+
+def test_manual_mode_waits_for_commit_and_response_create() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, **PCM16K)
+        await send(ws, "input_audio_buffer.append", audio=_pcm(8000, 500))
+        await send(ws, "input_audio_buffer.commit")
+        seen.extend(await until(ws, "conversation.item.input_audio_transcription.completed"))
+        await send(ws, "input_audio_buffer.clear")
+        seen.extend(await until(ws, "input_audio_buffer.cleared"))
+        await send(ws, "input_audio_buffer.commit")
+        seen.extend(await until(ws, "error"))
+
+    run(None, body)
+    assert types(seen) == [
+        "input_audio_buffer.committed", "conversation.item.added",
+        "conversation.item.input_audio_transcription.completed", "input_audio_buffer.cleared",
+        "error"]
+    assert seen[-1]["error"]["code"] == "input_audio_buffer_commit_empty"
+
+
+def test_wrong_api_key_is_rejected_at_the_upgrade_with_401() -> None:
+    async def main() -> int:
+        async with Simulator(api_key="right") as sim:
+            async with connect(sim.url, additional_headers={"Authorization": "Bearer right"}):
+                pass
+            with pytest.raises(InvalidStatus) as info:
+                async with connect(sim.url, additional_headers={"Authorization": "Bearer no"}):
+                    pass
+            return info.value.response.status_code
+
+    assert asyncio.run(main()) == 401
+
+
+def test_fault_close_1011_mid_reply() -> None:
+    seen: Events = []
+    codes: list[int] = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        with pytest.raises(ConnectionClosedError) as info:
+            seen.extend(await until(ws, "response.done"))
+        assert info.value.rcvd is not None
+        codes.append(info.value.rcvd.code)
+
+    run({"responses": [{"fault": {"close": 1011}}]}, body)
+    assert codes == [1011]
+
+
+def test_faults_malformed_unknown_error_duplicate_and_failed_are_injected_then_go_on() -> None:
+    frames: list[str] = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        while '"response.done"' not in (frames[-1] if frames else ""):
+            frames.append(str(await ws.recv()))
+
+    run({"responses": [{"call": "lookup_order", "fault": [
+        "malformed_json", "unknown_event", "duplicate_item", "failed_response",
+        {"error": "server_error"}]}]}, body)
+    malformed = [f for f in frames if not _is_json(f)]
+    assert len(malformed) == 1
+    events = [json.loads(f) for f in frames if _is_json(f)]
+    kinds = [e["type"] for e in events]
+    assert "sim.unannounced_event" in kinds
+    assert [e["error"]["type"] for e in events if e["type"] == "error"] == ["server_error"]
+    assert kinds.count("conversation.item.added") == 2
+    assert events[-1]["response"]["status"] == "failed"
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_fault_auto_response_race_answers_the_output_before_response_create() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        events = await until(ws, "response.done")
+        call_id = next(e["call_id"] for e in events if "call_id" in e)
+        await send(ws, "conversation.item.create", item={
+            "type": "function_call_output", "call_id": call_id, "output": "ok"})
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    run({"responses": [{"call": "x", "fault": "auto_response_race"}]}, body)
+    kinds = [e["type"] for e in seen]
+    assert kinds.index("response.created") < kinds.index("error")
+    error = next(e for e in seen if e["type"] == "error")
+    assert error["error"]["code"] == "conversation_already_has_active_response"
+
+
+def test_trace_records_every_event_with_server_timestamps(tmp_path: Any) -> None:
+    trace = tmp_path / "trace.jsonl"
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "response.create")
+        await until(ws, "response.done")
+
+    run({"responses": [{"call": "lookup_order"}]}, body, trace=trace)
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert lines[0]["dir"] == "out" and lines[0]["type"] == "session.created"
+    assert {"dir": "in", "type": "session.update"}.items() <= lines[2].items()
+    stamps = [line["t_ns"] for line in lines]
+    assert stamps == sorted(stamps)
+    done = next(line for line in lines if line["type"] == "response.function_call_arguments.done")
+    assert done["call_id"].startswith("call_")
+
+
+def test_pings_carry_an_int_timestamp() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        seen.extend(await until(ws, "ping"))
+
+    run({"ping_interval": 0.05}, body)
+    assert isinstance(seen[-1]["timestamp"], int)
+
+
+def test_repeat_uses_an_entry_for_consecutive_responses() -> None:
+    sim = Simulator(Scenario.load({"responses": [{"say": "a", "repeat": 3}, {"say": "b"}]}))
+    said = [entry.say for entry in iter(sim.next_entry, None)]
+    assert said == ["a", "a", "a", "b"]
+
+
+@pytest.mark.parametrize(("scenario", "message"), [
+    ({"responses": [{"fault": "explode"}]},
+     "scenario responses[0].fault: unknown fault(s) ['explode']"),
+    ({"responses": [{"say": "x", "call": "y"}]},
+     "scenario responses[0]: use either 'say' or 'call'/'calls', not both"),
+    ({"audio": {"pace": "slow"}}, "scenario audio.pace: expected 'fast' or 'realtime'"),
+])
+def test_bad_scenarios_name_the_entry(scenario: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        Scenario.load(scenario)
+    assert info.value.message.startswith(message)
