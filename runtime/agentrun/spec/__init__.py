@@ -1,1 +1,44 @@
-"""agentrun.spec (being written)."""
+"""agentrun.spec: the agent file — YAML text → validated :class:`AgentSpec`.
+
+Owns loading (safe YAML with FILE:LINE:COL errors), validation (pydantic models, the one source of
+truth), instruction templates (sandboxed Jinja2) and the JSON Schema / Markdown reference.
+Imports nothing of agentrun beyond ``agentrun.errors``; every other package builds on this one.
+"""
+
+from agentrun.spec._fields import BUILTIN_TOOLS, RESERVED_FUNCTION_NAMES, VOICES
+from agentrun.spec._load import load_spec
+from agentrun.spec._models import (
+    AgentSpec,
+    Audio,
+    AudioInput,
+    AudioOutput,
+    CustomVoice,
+    ManualTurns,
+    ServerVad,
+    ToolRef,
+    Transcription,
+    Variable,
+)
+from agentrun.spec._schema import json_schema, markdown_reference
+from agentrun.spec._template import render_instructions, variable_values
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "RESERVED_FUNCTION_NAMES",
+    "VOICES",
+    "AgentSpec",
+    "Audio",
+    "AudioInput",
+    "AudioOutput",
+    "CustomVoice",
+    "ManualTurns",
+    "ServerVad",
+    "ToolRef",
+    "Transcription",
+    "Variable",
+    "json_schema",
+    "load_spec",
+    "markdown_reference",
+    "render_instructions",
+    "variable_values",
+]

@@ -1,0 +1,166 @@
+"""Small value parsers and the one way spec validators report a problem.
+
+Owns: voice names, durations (``5s``), typed variable values, did-you-mean hints, and
+:func:`fail`, which raises a pydantic error carrying a plain-language message, an optional hint
+and an optional sub-path (``at``) so the error lands on the exact YAML node.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, NoReturn
+
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "BUILTIN_VARIABLES",
+    "RESERVED_FUNCTION_NAMES",
+    "VARIABLE_TYPES",
+    "VOICES",
+    "coerce_variable",
+    "did_you_mean",
+    "fail",
+    "parse_duration",
+    "shown",
+]
+
+VOICES: tuple[str, ...] = ("Ara", "Rex", "Sal", "Eve", "Leo")
+BUILTIN_TOOLS: tuple[str, ...] = ("web_search", "x_search", "file_search")
+# grok-realtime.md §4.1: a client function with one of these names makes the server fail.
+RESERVED_FUNCTION_NAMES: tuple[str, ...] = (
+    "web_search", "browse_page", "x_keyword_search", "x_semantic_search", "x_user_search",
+    "x_thread_fetch", "collections_search", "file_search",
+)
+BUILTIN_VARIABLES: tuple[str, ...] = ("now", "agent", "call")
+VARIABLE_TYPES: tuple[str, ...] = ("string", "integer", "number", "boolean")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|sec|seconds?|m|min|minutes?)?\s*$")
+_TRUE = {"true", "yes", "on", "1", "y"}
+_FALSE = {"false", "no", "off", "0", "n"}
+
+
+def fail(message: str, hint: str | None = None, at: Sequence[str | int] = ()) -> NoReturn:
+    """Raise a validation error whose text the author reads as is.
+
+    Args:
+        message: what is wrong, in plain language.
+        hint: what to try, shown in parentheses.
+        at: a path below the validated value where the problem sits (e.g. ``["rate"]``).
+
+    Raises:
+        PydanticCustomError: always; ``agentrun.spec`` turns it into a located SpecError.
+    """
+    raise PydanticCustomError("agentrun", "{message}",
+                              {"message": message, "hint": hint, "at": list(at)})
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, listing: bool = True) -> str | None:
+    """A hint like ``did you mean 'Ara'? allowed: Ara, Rex`` (None when nothing helps).
+
+    Args:
+        word: what the author wrote.
+        choices: the allowed spellings, in the order to list them.
+        listing: also list every allowed choice.
+
+    Returns:
+        The hint text, or None.
+    """
+    options = list(choices)
+    lowered = {c.lower(): c for c in options}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    parts = []
+    if close:
+        parts.append(f"did you mean '{lowered[close[0]]}'?")
+    if listing and options:
+        parts.append("allowed: " + ", ".join(options))
+    return " ".join(parts) or None
+
+
+def shown(value: Any) -> str:
+    """How a wrong value appears after ``got``: quoted text, numbers as is, kinds by name."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"'{text}'"
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def parse_duration(value: Any) -> Any:
+    """``5``, ``2.5``, ``"5s"``, ``"500ms"``, ``"1m"`` → seconds as a float; other values pass
+    through unchanged so the number validator reports them."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        return value
+    match = _DURATION.match(value)
+    if not match:
+        fail(f"expected a duration like 5, 2.5, '5s' or '500ms', got {shown(value)}")
+    number, unit = float(match.group(1)), (match.group(2) or "s")
+    if unit == "ms":
+        return number / 1000
+    if unit.startswith("m"):
+        return number * 60
+    return number
+
+
+def coerce_variable(kind: str, value: Any) -> int | float | bool | str:
+    """Turn a value (often text from ``--var`` or the environment) into the declared type.
+
+    Args:
+        kind: one of ``string``, ``integer``, ``number``, ``boolean``.
+        value: the raw value.
+
+    Returns:
+        The typed value.
+
+    Raises:
+        ValueError: with a short reason such as ``expected a whole number``.
+    """
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        raise ValueError("expected text")
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("expected true or false")
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+            return int(value)
+        raise ValueError("expected a whole number")
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        if isinstance(value, int | float):
+            return value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError("expected a number") from None
+            if number == number and number not in (float("inf"), float("-inf")):
+                return int(number) if re.fullmatch(r"\s*[-+]?\d+\s*", value) else number
+        raise ValueError("expected a number")
+    raise ValueError(f"unknown type '{kind}'")

@@ -1,0 +1,454 @@
+"""The agent file as pydantic models: the one source of truth for validation, docs and schema.
+
+Owns: every field an author can write, its description, default, examples and checks.
+Must not import YAML, Jinja or anything of ours beyond ``spec._fields`` and ``spec._yaml``
+(for the ``Locations`` type). Every check that can fail here goes through ``_fields.fail`` so
+``spec._located`` can place it on the right line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    GetJsonSchemaHandler,
+    PrivateAttr,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from agentrun.spec._fields import (
+    BUILTIN_TOOLS,
+    BUILTIN_VARIABLES,
+    RESERVED_FUNCTION_NAMES,
+    VOICES,
+    coerce_variable,
+    did_you_mean,
+    fail,
+    parse_duration,
+    shown,
+)
+from agentrun.spec._yaml import Locations
+
+__all__ = [
+    "AgentSpec",
+    "Audio",
+    "AudioInput",
+    "AudioOutput",
+    "CustomVoice",
+    "ManualTurns",
+    "ServerVad",
+    "ToolRef",
+    "Transcription",
+    "Variable",
+]
+
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_PLAIN = ConfigDict(extra="forbid")
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+def _voice_name(value: Any) -> str:
+    if not isinstance(value, str):
+        fail(f"voice must be a name such as Ara, got {shown(value)}",
+             "a custom voice id is written voice: {custom: ID}")
+    for voice in VOICES:
+        if voice.lower() == value.strip().lower():
+            return voice
+    hint = did_you_mean(value.strip(), VOICES)
+    if hint and "did you mean" not in hint:
+        hint += "; a custom voice id is written voice: {custom: ID}"
+    fail(f"unknown voice '{value}'", hint)
+
+
+class CustomVoice(BaseModel):
+    """A voice made with xAI's Custom Voices API, named by its id."""
+
+    model_config = _PLAIN
+    custom: Annotated[str, StringConstraints(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")] = (
+        Field(description="The custom voice id.", examples=["vc_123"]))
+
+
+_VoiceName = Annotated[
+    str,
+    BeforeValidator(_voice_name),
+    WithJsonSchema({
+        "anyOf": [
+            {"enum": list(VOICES)},
+            {"type": "string", "pattern": "^(" + "|".join(_any_case(v) for v in VOICES) + ")$"},
+        ],
+    }),
+]
+Voice = Annotated[
+    Annotated[_VoiceName, Tag("builtin")] | Annotated[CustomVoice, Tag("custom")],
+    Discriminator(lambda v: "custom" if isinstance(v, dict | CustomVoice) else "builtin"),
+]
+
+
+class Variable(BaseModel):
+    """One template variable. ``company: Acme`` is shorthand for ``company: {default: Acme}``."""
+
+    model_config = _PLAIN
+    type: Literal["string", "integer", "number", "boolean"] = Field(
+        "string", description="What kind of value it holds; values from --var or the "
+        "environment are converted to it. Inferred from `default` when left out.",
+        examples=["integer"])
+    default: str | int | float | bool | None = Field(
+        None, description="The value used when nothing else sets it.", examples=["Acme"])
+    required: bool = Field(
+        False, description="Refuse to start when no value comes from --var, the call or "
+        "`from_env` (a required variable has no default).", examples=[True])
+    description: str = Field("", description="What the variable means, for whoever runs "
+                             "the agent.", examples=["The caller's customer number"])
+    from_env: str | None = Field(
+        None, description="Take the value from this environment variable (the only way "
+        "secrets and environment values reach a template). The value is never printed.",
+        examples=["CRM_TOKEN"])
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The shorthand (`company: Acme`) is valid YAML for a variable too.
+        ref = handler(core_schema)
+        return {"anyOf": [ref, {"type": ["string", "number", "boolean", "null"]}]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            value = {"default": value}
+        if "type" not in value and value.get("default") is not None:
+            default = value["default"]
+            kind = ("boolean" if isinstance(default, bool) else "integer"
+                    if isinstance(default, int) else "number" if isinstance(default, float)
+                    else "string")
+            value = {**value, "type": kind}
+        return value
+
+    @field_validator("from_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            fail(f"'{value}' is not an environment variable name",
+                 "use letters, digits and '_', e.g. CRM_TOKEN")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Variable:
+        if self.default is not None:
+            try:
+                self.default = coerce_variable(self.type, self.default)
+            except ValueError as exc:
+                fail(f"default must fit type {self.type}: {exc}, got {shown(self.default)}",
+                     at=["default"])
+            if self.required:
+                fail("a required variable cannot have a default",
+                     "remove 'default:' or 'required: true'", at=["required"])
+        return self
+
+
+class ServerVad(BaseModel):
+    """The server detects when the caller stops speaking (voice activity detection)."""
+
+    model_config = _PLAIN
+    type: Literal["server_vad"] = Field("server_vad", description="Server-side turn detection.")
+    threshold: float = Field(0.85, ge=0.1, le=0.9, description="How loud speech must be to "
+                             "count (0.1 sensitive … 0.9 only clear speech).", examples=[0.85])
+    silence_duration_ms: int | None = Field(
+        None, ge=0, le=10000, description="Milliseconds of silence that end the caller's turn. "
+        "Leave out to use the server's default.", examples=[500])
+    prefix_padding_ms: int = Field(333, ge=0, le=10000, description="Milliseconds of audio "
+                                   "kept from before speech started.", examples=[333])
+    idle_timeout_ms: int | None = Field(
+        None, ge=0, description="Milliseconds of caller silence after which the server "
+        "prompts or ends the turn. Leave out to use the server's default.", examples=[15000])
+
+
+class ManualTurns(BaseModel):
+    """Push-to-talk: the client says when the caller's turn ends."""
+
+    model_config = _PLAIN
+    type: Literal["manual"] = Field(description="Manual turns (push-to-talk).")
+
+
+TurnDetection = Annotated[
+    Annotated[ServerVad, Tag("server_vad")] | Annotated[ManualTurns, Tag("manual")],
+    Discriminator(lambda v: v.get("type", "server_vad") if isinstance(v, dict)
+                  else getattr(v, "type", "server_vad")),
+]
+
+
+def _language_hint(value: str | None) -> str | None:
+    if value is not None and not _LANGUAGE.match(value):
+        fail(f"language_hint must be a language tag such as 'en' or 'en-US', got {shown(value)}")
+    return value
+
+
+class Transcription(BaseModel):
+    """How the caller's speech is transcribed."""
+
+    model_config = _PLAIN
+    language_hint: Annotated[str | None, AfterValidator(_language_hint)] = Field(
+        None, description="The caller's language as a BCP-47 tag.", examples=["en-US"])
+    keyterms: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=100, description="Words the transcriber should "
+        "expect, such as product names (at most 100, each at most 50 characters).",
+        examples=[["Acme", "order number"]])
+
+
+class _AudioFormat(BaseModel):
+    model_config = _PLAIN
+    format: Literal["pcm", "pcmu", "pcma"] = Field(
+        "pcm", description="pcm: 16-bit linear PCM; pcmu / pcma: G.711 µ-law / A-law "
+        "(telephone audio, always 8000 Hz).", examples=["pcm"])
+    rate: Literal[8000, 16000, 22050, 24000, 32000, 44100, 48000] | None = Field(
+        None, description="Sample rate in Hz. Default 24000 for pcm, 8000 for pcmu/pcma.",
+        examples=[24000])
+
+    @model_validator(mode="after")
+    def _rate_fits_format(self) -> _AudioFormat:
+        if self.format == "pcm":
+            self.rate = self.rate or 24000
+        elif self.rate not in (None, 8000):
+            fail(f"{self.format} audio is always 8000 Hz, got rate {self.rate}",
+                 "remove 'rate:' or set it to 8000", at=["rate"])
+        else:
+            self.rate = 8000
+        return self
+
+
+class AudioInput(_AudioFormat):
+    """The caller's audio, as agentrun sends it to Grok."""
+
+    transcription: Transcription = Field(default_factory=Transcription,
+                                         description="Transcription of the caller's speech.")
+
+
+class AudioOutput(_AudioFormat):
+    """The agent's audio, as Grok sends it back."""
+
+    speed: float = Field(1.0, ge=0.7, le=1.5, description="Speaking speed (0.7 … 1.5).",
+                         examples=[1.1])
+
+
+class Audio(BaseModel):
+    """Audio formats in both directions."""
+
+    model_config = _PLAIN
+    input: AudioInput = Field(default_factory=AudioInput, description="Audio from the caller.")
+    output: AudioOutput = Field(default_factory=AudioOutput,
+                                description="Audio to the caller.")
+
+
+class ToolRef(BaseModel):
+    """A tool the agent may use: an installed plugin tool or a Grok built-in.
+
+    ``- lookup_order`` is shorthand for ``- {name: lookup_order}``.
+    """
+
+    model_config = _PLAIN
+    tool: str = Field(alias="name", min_length=1, description="The tool: an installed "
+                      "plugin's tool name or a Grok built-in (web_search, x_search, "
+                      "file_search).", examples=["lookup_order"])
+    as_name: str | None = Field(None, alias="as", description="The name the model sees, "
+                                "when it should differ from `name`.", examples=["file_ticket"])
+    description: str | None = Field(None, description="Replaces the tool's own description "
+                                    "(what the model reads to decide when to use it).",
+                                    examples=["Open a support ticket for the caller."])
+    timeout: Annotated[float | None, BeforeValidator(parse_duration), WithJsonSchema({
+        "anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                  {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*(ms|s|m)?\s*$"}],
+    })] = Field(None, gt=0, le=3600, description="Longest a call may run: seconds, or text "
+                "such as '5s' or '500ms'. Leave out for the tool's default.", examples=["5s"])
+    config: dict[str, Any] = Field(default_factory=dict, description="Settings passed to the "
+                                   "tool (see `agentrun tools show NAME`).",
+                                   examples=[{"database": "orders.db"}])
+    allowed_x_handles: list[str] | None = Field(None, description="x_search only: search "
+                                                "posts from these X handles.",
+                                                examples=[["xai"]])
+    vector_store_ids: list[str] | None = Field(None, description="file_search only "
+                                               "(required there): the xAI collection ids.",
+                                               examples=[["collection_123"]])
+    max_num_results: int | None = Field(None, ge=1, description="file_search only: how "
+                                        "many results to return.", examples=[5])
+
+    _BUILTIN_OPTIONS: ClassVar[dict[str, str]] = {
+        "allowed_x_handles": "x_search", "vector_store_ids": "file_search",
+        "max_num_results": "file_search"}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A bare string (`- lookup_order`) is a tool entry too.
+        return {"anyOf": [{"type": "string", "examples": ["lookup_order", "web_search"]},
+                          handler(core_schema)]}
+
+    @property
+    def name(self) -> str:
+        """The name the model sees (``as:`` when given, else the tool's name)."""
+        return self.as_name or self.tool
+
+    @property
+    def is_builtin(self) -> bool:
+        """True for Grok's server-side tools (web_search, x_search, file_search)."""
+        return self.tool in BUILTIN_TOOLS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ToolRef:
+        for option, owner in self._BUILTIN_OPTIONS.items():
+            if getattr(self, option) is not None and self.tool != owner:
+                fail(f"'{option}' only applies to the built-in tool {owner}", at=[option])
+        if self.is_builtin:
+            for option, key in (("as_name", "as"), ("description", "description"),
+                                ("timeout", "timeout")):
+                if getattr(self, option) is not None:
+                    fail(f"built-in tool {self.tool} takes no '{key}'",
+                         "it runs on Grok's servers", at=[key])
+            if self.config:
+                fail(f"built-in tool {self.tool} takes no 'config'", "it runs on Grok's "
+                     "servers", at=["config"])
+            if self.tool == "file_search" and not self.vector_store_ids:
+                fail("file_search needs vector_store_ids",
+                     "e.g. {name: file_search, vector_store_ids: [collection_123]}",
+                     at=["name"])
+            return self
+        key = "as" if self.as_name else "name"
+        if self.name in RESERVED_FUNCTION_NAMES:
+            fail(f"'{self.name}' is reserved by Grok for its built-in tools",
+                 f"rename it, e.g. as: my_{self.name}", at=[key])
+        if not _FUNCTION_NAME.match(self.name):
+            fail(f"'{self.name}' cannot be a tool name the model sees",
+                 "use up to 64 letters, digits, '_' or '-'"
+                 + ("" if self.as_name else "; rename it with as:"), at=[key])
+        return self
+
+
+class AgentSpec(BaseModel):
+    """An agent file: who the agent is, how it sounds, what it says and which tools it uses."""
+
+    model_config = ConfigDict(extra="forbid", title="agentrun agent file")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="The agent's name (shown in logs; `agent.name` in templates).",
+        examples=["Acme Support"])
+    description: str = Field("", description="What the agent is for (for people; "
+                             "`agent.description` in templates).",
+                             examples=["Answers questions about Acme orders."])
+    model: Annotated[str, StringConstraints(pattern=r"^\S+$")] = Field(
+        "grok-voice-latest", description="The Grok voice model id.",
+        examples=["grok-voice-latest"])
+    voice: Voice = Field("Ara", description="Ara, Rex, Sal, Eve or Leo (any capitalisation), "
+                         "or a custom voice as {custom: ID}.", examples=["Ara",
+                                                                          {"custom": "vc_123"}])
+    instructions: str | None = Field(
+        None, description="What the agent should do: a Jinja2 template using `variables`, "
+        "`now`, `agent` and `call`. Give this or `instructions_file`, not both.",
+        examples=["You are the support agent of {{ company }}."])
+    instructions_file: str | None = Field(
+        None, description="A file holding the instructions template, relative to this file.",
+        examples=["support-instructions.md.j2"])
+    variables: dict[str, Variable] = Field(
+        default_factory=dict, description="Values the instructions can use, by name.",
+        examples=[{"company": "Acme", "region": {"type": "string", "from_env": "REGION"}}])
+    timezone: str = Field("UTC", description="IANA time zone of `now` in templates.",
+                          examples=["Europe/Berlin"])
+    greeting: str | None = Field(None, description="What the agent says first; leave out "
+                                 "to let the caller speak first.",
+                                 examples=["Hi, this is Acme support. How can I help?"])
+    greeting_interruptible: bool = Field(True, description="Whether the caller can talk over "
+                                         "the greeting.", examples=[False])
+    turn_detection: TurnDetection = Field(
+        default_factory=ServerVad, description="How the end of the caller's turn is found: "
+        "server_vad (automatic) or manual (push-to-talk).",
+        examples=[{"type": "server_vad", "silence_duration_ms": 500}, {"type": "manual"}])
+    audio: Audio = Field(default_factory=Audio, description="Audio formats.")
+    tools: list[ToolRef] = Field(default_factory=list, description="Tools the agent may use.",
+                                 examples=[["lookup_order", "web_search"]])
+
+    _path: Path | None = PrivateAttr(None)
+    _locations: Locations | None = PrivateAttr(None)
+    _template: str | None = PrivateAttr(None)
+    _template_origin: tuple[str, int, int] | None = PrivateAttr(None)
+
+    @property
+    def voice_id(self) -> str:
+        """The voice as the wire wants it: a canonical built-in name or the custom id."""
+        return self.voice.custom if isinstance(self.voice, CustomVoice) else self.voice
+
+    @property
+    def path(self) -> Path | None:
+        """The YAML file this spec came from (None when built in code)."""
+        return self._path
+
+    @property
+    def template(self) -> str:
+        """The instructions template text, inline or read from ``instructions_file``."""
+        if self._template is not None:
+            return self._template
+        return self.instructions or ""
+
+    def location(self, path: tuple[str | int, ...], *, key: bool = False,
+                 ) -> tuple[int, int] | None:
+        """1-based (line, column) of a YAML node, e.g. ``spec.location(("tools", 0))``.
+
+        Args:
+            path: keys and list indexes from the top of the file.
+            key: locate the key naming the node (``company:``) instead of its value.
+
+        Returns:
+            Where that node (or, when it is not written in the file, its nearest written
+            parent) starts; None for a spec that did not come from a file.
+        """
+        if self._locations is None:
+            return None
+        if key and self._locations.key(tuple(path)):
+            return self._locations.key(tuple(path))
+        return self._locations.value(tuple(path)) or self._locations.nearest(tuple(path))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            fail(f"unknown time zone '{value}'",
+                 did_you_mean(value, sorted(zoneinfo.available_timezones()), listing=False)
+                 or "use an IANA name such as Europe/Berlin or America/New_York")
+        return value
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: dict[str, Variable]) -> dict[str, Variable]:
+        for name in value:
+            if name in BUILTIN_VARIABLES:
+                fail(f"variable '{name}' clashes with the built-in '{name}'",
+                     "choose another name", at=[name, "#key"])
+            if not _IDENTIFIER.match(name):
+                fail(f"'{name}' cannot be a variable name",
+                     "use letters, digits and '_', starting with a letter", at=[name, "#key"])
+        return value
