@@ -1,1 +1,249 @@
-"""Placeholder: commands of this module are being written."""
+"""``agentrun run`` (also ``agentrun FILE``) and ``agentrun sim``: talk to an agent, or serve
+the simulator.
+
+Only wiring: spec → tools → config → :class:`agentrun.engine.session.Session` over a transport
+to the live API, a ``--url``, or the embedded simulator. Errors are ``AgentrunError`` and are
+reported by the group in ``agentrun.cli`` (one line, an exit code, no traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+import click
+
+from agentrun.cli import main
+from agentrun.errors import AgentrunError, SpecErrors
+
+__all__ = ["dry_run_document", "run", "sim"]
+
+_OFFLINE_NOTICE = ("no {env} set — talking to the embedded simulator "
+                   "(offline; replies are simulated)")
+
+
+def _quiet_logging(verbose: bool) -> None:
+    """Keep library log records (and any traceback they carry) off the user's terminal."""
+    for name in ("agentrun", "websockets"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("agentrun: debug: %(name)s: %(message)s"))
+        logging.getLogger("websockets").addHandler(handler)
+        logging.getLogger("websockets").setLevel(logging.INFO)
+
+
+def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
+        values[name.strip()] = value
+    return values
+
+
+def _prepare(file: str, variables: dict[str, str], now: dt.datetime | None) -> tuple[Any, ...]:
+    """Load, render and build: the spec, its tools, the conversation config and tool variables.
+
+    Raises:
+        SpecErrors: every problem in the file, its template, or its tools.
+    """
+    from agentrun.engine.setup import ConversationConfig
+    from agentrun.spec import load_spec, render_instructions, variable_values
+    from agentrun.tools import ToolRegistry
+
+    spec = load_spec(file)
+    instructions = render_instructions(spec, variables, now=now)
+    registry = ToolRegistry.for_spec(spec)
+    if registry.problems:
+        raise SpecErrors(list(registry.problems))
+    config = ConversationConfig.from_spec(spec, instructions=instructions,
+                                          function_tools=registry.function_schemas())
+    values = variable_values(spec, variables)
+    tool_vars = {k: "" if v is None else str(v) for k, v in values.items()}
+    return spec, registry, config, tool_vars
+
+
+def dry_run_document(config: Any, url: str, key_env: str, key_set: bool) -> dict[str, Any]:
+    """What ``--dry-run`` prints: the URL, the (redacted) auth header and the exact
+    ``session.update`` event, with a fixed ``event_id`` so the output is reproducible.
+
+    Args:
+        config: the ``ConversationConfig``.
+        url: the connection URL.
+        key_env: the environment variable the key comes from.
+        key_set: whether that variable is set (its value is never shown).
+
+    Returns:
+        A JSON-serialisable document.
+    """
+    from agentrun.protocol import SessionUpdate
+
+    event = SessionUpdate(event_id="dry-run", session=config.session)
+    return {
+        "url": url,
+        "authorization": f"Bearer ${key_env} (redacted)" if key_set
+        else f"none: {key_env} is not set (the embedded simulator would answer)",
+        "greeting": config.greeting,
+        "session.update": json.loads(event.model_dump_json(exclude_none=True)),
+    }
+
+
+_RUN_HELP = """Talk to the agent in FILE (a YAML agent file).
+
+\b
+Each line you type is one turn; the agent's reply streams back as `agent: …` lines.
+End the call with Ctrl-D (or end of a piped input): the current reply, including any
+tool calls, finishes first. Status lines go to stderr, the conversation to stdout.
+
+\b
+Without XAI_API_KEY (and without --url) agentrun starts its embedded simulator: the
+conversation runs offline with simulated replies, and your tools are real. Type
+`/call lookup_order order_id=1234` to make the simulated model call a tool.
+
+\b
+Examples:
+  agentrun agents/support.yaml                       offline, or live with XAI_API_KEY
+  echo "Where is order 1234?" | agentrun agents/support.yaml --text
+  agentrun agents/support.yaml --var company=Acme    set a template variable
+  agentrun agents/support.yaml --dry-run             show the session.update, send nothing
+  agentrun agents/support.yaml --url ws://127.0.0.1:8765/v1/realtime
+"""
+
+
+@main.command("run", help=_RUN_HELP)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--text", "text_mode", is_flag=True,
+              help="Text console (typed turns, printed replies). The only mode for now.")
+@click.option("--url", metavar="URL",
+              help="Realtime endpoint to use instead of wss://api.x.ai/v1/realtime "
+                   "(a proxy, `agentrun sim`, a test server). ?model= is added.")
+@click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Value of a template variable (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the URL and the exact session.update as JSON (key redacted); "
+                   "connect to nothing.")
+@click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
+              help="Environment variable holding the API key.")
+@click.option("--now", "now_text", metavar="ISO-TIME",
+              help="Render instructions as if it were this time (reproducible dry runs).")
+@click.option("-v", "--verbose", is_flag=True, help="Also show debug status lines.")
+def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...], dry_run: bool,
+        api_key_env: str, now_text: str | None, verbose: bool) -> None:
+    from agentrun.engine.setup import DEFAULT_BASE_URL, connection_url
+
+    _quiet_logging(verbose)
+    now = None
+    if now_text:
+        try:
+            now = dt.datetime.fromisoformat(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(f"not an ISO time: {now_text!r}",
+                                     param_hint="--now") from exc
+    api_key = os.environ.get(api_key_env) or None
+    offline = api_key is None and url is None
+    if offline and not dry_run:
+        click.echo("agentrun: " + _OFFLINE_NOTICE.format(env=api_key_env), err=True)
+    spec, registry, config, tool_vars = _prepare(file, _parse_vars(var_pairs), now)
+    target = connection_url(spec, url or DEFAULT_BASE_URL)
+    if dry_run:
+        document = dry_run_document(config, target, api_key_env, api_key is not None)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    code, message = asyncio.run(_talk(config, registry, tool_vars, target, api_key,
+                                      offline, spec, verbose))
+    if message:
+        click.echo(f"agentrun: {message}", err=True)
+    sys.exit(code)
+
+
+async def _talk(config: Any, registry: Any, tool_vars: dict[str, str], url: str,
+                api_key: str | None, offline: bool, spec: Any,
+                verbose: bool) -> tuple[int, str]:
+    from agentrun.engine.session import Session
+    from agentrun.engine.setup import connection_url
+    from agentrun.io import TextConsole
+    from agentrun.sim import Simulator
+
+    console = TextConsole(verbose=verbose)
+    async with contextlib.AsyncExitStack() as stack:
+        if offline:
+            simulator = await stack.enter_async_context(Simulator())
+            url = connection_url(spec, simulator.url)
+        elif sys.stdin.isatty():
+            console.show_status("info", f"connecting to {url.split('?')[0]}")
+        if sys.stdin.isatty():
+            console.show_status("info", "type a line per turn; Ctrl-D ends the call")
+        session = Session.for_url(config, url, api_key=api_key, endpoint=console,
+                                  tools=registry, variables=tool_vars)
+        result = await session.run()
+        console.close()
+    console.show_status("info", result.summary())
+    return result.exit_code, "" if result.exit_code == 0 else result.reason
+
+
+_SIM_HELP = """Serve the Grok realtime simulator on 127.0.0.1 until killed.
+
+\b
+Point any realtime client (or `agentrun FILE --url`) at the printed URL. The first
+line on stdout is `listening on ws://127.0.0.1:PORT/v1/realtime`.
+
+\b
+A scenario file scripts what the simulated model does on each response:
+  audio: {chunk_ms: 20, pace: fast}          # or pace: realtime
+  responses:
+    - say: "Your order ships tomorrow."
+    - call: lookup_order
+      arguments: {order_id: "1234"}
+      repeat: 3
+    - fault: {close: 1011}                   # also: malformed_json, unknown_event,
+                                             # duplicate_item, error, slow, burst,
+                                             # auto_response_race, failed_response
+
+\b
+Examples:
+  agentrun sim --port 8765
+  agentrun sim --scenario faults.yaml --trace trace.jsonl --require-key secret
+"""
+
+
+@main.command("sim", help=_SIM_HELP)
+@click.option("--port", type=int, default=0, show_default=True, help="TCP port (0: any free).")
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False),
+              help="YAML/JSON scenario: scripted responses and faults.")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False),
+              help="Write one JSON line per event sent or received (perf_counter_ns).")
+@click.option("--require-key", metavar="KEY",
+              help="Reject connections without `Authorization: Bearer KEY` (HTTP 401).")
+def sim(port: int, scenario_path: str | None, trace_path: str | None,
+        require_key: str | None) -> None:
+    from agentrun.sim import Scenario, Simulator
+
+    _quiet_logging(False)
+    scenario = Scenario.load(scenario_path)
+    try:
+        asyncio.run(_serve(Simulator(scenario, api_key=require_key, trace=trace_path,
+                                     port=port, record=False)))
+    except OSError as exc:
+        raise AgentrunError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+
+
+async def _serve(simulator: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with simulator:
+        click.echo(f"listening on {simulator.url}")
+        sys.stdout.flush()
+        await stop.wait()

@@ -1,0 +1,350 @@
+"""The asyncio layer: one live conversation over a transport, an endpoint and the tools.
+
+``Conversation`` (sans-I/O) decides; this module only carries out its actions, in order, and
+feeds it what arrives: server frames, typed turns, tool results, and lost connections. One
+``asyncio.TaskGroup`` owns the receive loop, the input pump and every tool call, so nothing
+outlives the call (STYLE §1, §6). A retryable close (1006, 1011–1014) reconnects with backoff
+and resumes (the conversation resends the session and restores the items); a failing tool never
+ends the call, and the model always gets an output. Imports engine, transport, io and errors;
+never spec or YAML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agentrun.engine.actions import (
+    Action,
+    EmitTranscript,
+    EndConversation,
+    PlayAudio,
+    RecordMetric,
+    Report,
+    RunTool,
+    SendEvent,
+    StopPlayback,
+)
+from agentrun.errors import AgentrunError, TransportError
+from agentrun.transport import Transport, WebSocketTransport, backoff
+
+if TYPE_CHECKING:
+    from agentrun.engine.conversation import Conversation
+    from agentrun.engine.setup import ConversationConfig
+    from agentrun.io import Endpoint
+
+__all__ = ["Connector", "Session", "SessionResult", "ToolRunner"]
+
+_log = logging.getLogger("agentrun.session")
+
+Connector = Callable[[], Awaitable[Transport]]
+"""Opens a new connection (called again on every reconnect)."""
+
+
+class _Result(Protocol):
+    output: str
+    ok: bool
+    error: str | None
+
+
+class ToolRunner(Protocol):
+    """What the session needs from ``agentrun.tools.ToolRegistry``."""
+
+    async def call(self, name: str, arguments_json: str, *, call_id: str,
+                   variables: Mapping[str, str]) -> _Result:
+        """Run one call; never raises (failures are in the result)."""
+        ...
+
+
+@dataclass
+class SessionResult:
+    """How a call ended.
+
+    Attributes:
+        exit_code: 0 for a normal end; the ``EndConversation`` code otherwise.
+        reason: why it ended, in one line.
+        metrics: every measurement the conversation recorded, in order.
+        reconnects: how many times the connection was re-established.
+        audio_seconds: agent audio received.
+    """
+
+    exit_code: int = 0
+    reason: str = ""
+    metrics: list[RecordMetric] = field(default_factory=list)
+    reconnects: int = 0
+    audio_seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for the end of the call: turns, audio, latencies, reconnects."""
+        parts = [f"{self.audio_seconds:.1f} s of agent audio"]
+        grouped: dict[tuple[str, str], list[float]] = {}
+        for metric in self.metrics:
+            grouped.setdefault((metric.name, metric.unit), []).append(metric.value)
+        for (name, unit), values in grouped.items():
+            if unit == "tokens":
+                parts.append(f"{name} {sum(values):g}")
+            else:
+                parts.append(f"{name} avg {sum(values) / len(values):.3g} {unit} "
+                             f"(n={len(values)})")
+        if self.reconnects:
+            parts.append(f"{self.reconnects} reconnect{'s' if self.reconnects > 1 else ''}")
+        return "call ended: " + ", ".join(parts)
+
+
+class Session:
+    """Run one conversation to its end. The public embedding API of agentrun.
+
+    Example::
+
+        session = Session.for_url(config, url, api_key=key, tools=registry,
+                                  endpoint=TextConsole())
+        result = await session.run()
+
+    Args:
+        config: what the conversation sends and how it behaves (``ConversationConfig``).
+        connect: opens a connection; called again for each reconnect.
+        endpoint: where turns come from and output goes (``agentrun.io``).
+        tools: runs function calls (``ToolRegistry``); None means every call fails politely.
+        variables: passed to every tool call (``ToolContext.variables``).
+        backoff_delays: makes the reconnect delays (tests pass zeros).
+        max_reconnect_attempts: attempts per outage before giving up.
+        clock: monotonic seconds, passed to the conversation as ``now``.
+    """
+
+    def __init__(self, config: ConversationConfig, *, connect: Connector, endpoint: Endpoint,
+                 tools: ToolRunner | None = None, variables: Mapping[str, str] | None = None,
+                 backoff_delays: Callable[[], Iterator[float]] = backoff,
+                 max_reconnect_attempts: int = 5,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._config = config
+        self._connect = connect
+        self._endpoint = endpoint
+        self._tools = tools
+        self._variables = dict(variables or {})
+        self._backoff = backoff_delays
+        self._max_attempts = max_reconnect_attempts
+        self._clock = clock
+        self._conv: Conversation | None = None
+        self._transport: Transport | None = None
+        self._tg: asyncio.TaskGroup | None = None
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._result = SessionResult()
+        self._audio_bytes = 0
+        self._handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
+            SendEvent: self._do_send, PlayAudio: self._do_play, StopPlayback: self._do_stop,
+            RunTool: self._do_run_tool, EmitTranscript: self._do_transcript,
+            Report: self._do_report, RecordMetric: self._do_metric,
+            EndConversation: self._do_end,
+        }
+
+    @classmethod
+    def for_url(cls, config: ConversationConfig, url: str, *, api_key: str | None,
+                endpoint: Endpoint, tools: ToolRunner | None = None,
+                variables: Mapping[str, str] | None = None,
+                connect_timeout: float = 10.0, **kwargs: Any) -> Session:
+        """A session that connects with ``WebSocketTransport`` to ``url``.
+
+        Args:
+            config: the conversation config.
+            url: the full realtime URL (``engine.connection_url(spec, base)``).
+            api_key: sent as a Bearer token (never logged); None for an open endpoint.
+            endpoint: the caller's side.
+            tools: the tool runner.
+            variables: tool variables.
+            connect_timeout: seconds per connection attempt.
+            **kwargs: passed to :class:`Session`.
+
+        Returns:
+            The session (not yet running).
+        """
+        async def connect() -> Transport:
+            return await WebSocketTransport.connect(url, api_key=api_key,
+                                                    timeout=connect_timeout)
+        return cls(config, connect=connect, endpoint=endpoint, tools=tools,
+                   variables=variables, **kwargs)
+
+    async def run(self) -> SessionResult:
+        """Connect, converse until the input ends or the conversation does, then close.
+
+        Returns:
+            How the call ended (exit code, reason, metrics).
+
+        Raises:
+            ServiceError: the service refused us (bad key, quota): reconnecting cannot help.
+            TransportError: the connection failed and could not be re-established.
+        """
+        from agentrun.engine.conversation import Conversation
+
+        self._conv = Conversation(self._config)
+        self._transport = await self._connect_first()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                receiver = tg.create_task(self._receive_loop(), name="agentrun-receive")
+                pump = tg.create_task(self._input_pump(), name="agentrun-input")
+                await self._ended.wait()
+                receiver.cancel()
+                pump.cancel()
+        except BaseExceptionGroup as group:
+            raise _first_error(group) from None
+        finally:
+            self._tg = None
+            await self._transport.aclose()
+        self._result.audio_seconds = self._audio_bytes / max(
+            1, self._config.output_bytes_per_second)
+        return self._result
+
+    # -- connection ----------------------------------------------------------------------------
+
+    async def _connect_first(self) -> Transport:
+        try:
+            return await self._connect()
+        except TransportError as exc:
+            if not exc.retryable:
+                raise
+            return await self._retry_connect(exc)
+
+    async def _retry_connect(self, failure: TransportError) -> Transport:
+        delays = self._backoff()
+        for attempt in range(1, self._max_attempts + 1):
+            await asyncio.sleep(next(delays))
+            try:
+                return await self._connect()
+            except TransportError as exc:
+                if not exc.retryable:
+                    raise
+                failure = exc
+                self._status("debug", f"reconnect attempt {attempt} failed: {exc}")
+        raise TransportError(f"{failure} (gave up after {self._max_attempts} attempts)",
+                             code=failure.code) from failure
+
+    async def _resume(self, failure: TransportError) -> None:
+        """The connection dropped mid-call: say so, reconnect, let the conversation resume."""
+        assert self._conv is not None and self._transport is not None
+        self._status("warning", f"{failure}; reconnecting")
+        async with self._lock:
+            await self._perform(self._conv.connection_lost(self._clock()))
+        await self._transport.aclose()
+        self._transport = await self._retry_connect(failure)
+        self._result.reconnects += 1
+        self._status("info", "reconnected; resuming the conversation")
+
+    # -- loops ---------------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        assert self._conv is not None and self._transport is not None
+        while True:
+            try:
+                text = await self._transport.recv()
+            except TransportError as exc:
+                if not exc.retryable:
+                    raise
+                await self._resume(exc)
+                continue
+            async with self._lock:
+                await self._perform(self._conv.receive_message(text, self._clock()))
+
+    async def _input_pump(self) -> None:
+        """Send typed turns one at a time, each after the previous reply; EOF ends the call."""
+        assert self._conv is not None
+        while True:
+            await self._until_idle()
+            line = await self._endpoint.read_turn()
+            if line is None:
+                break
+            async with self._lock:
+                await self._perform(self._conv.send_user_text(line, self._clock()))
+        await self._until_idle()  # the current reply, pending tool calls included
+        async with self._lock:
+            await self._perform(self._conv.close(self._clock()))
+
+    async def _until_idle(self) -> None:
+        from agentrun.engine.conversation import State
+
+        assert self._conv is not None
+        while not (self._conv.state is State.IDLE and self._conv.idle):
+            self._changed.clear()
+            await self._changed.wait()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    async def _perform(self, actions: list[Action]) -> None:
+        for action in actions:
+            await self._handlers[type(action)](action)
+        self._changed.set()
+
+    async def _do_send(self, action: SendEvent) -> None:
+        assert self._transport is not None
+        try:
+            await self._transport.send(action.event.model_dump_json(exclude_none=True))
+        except TransportError as exc:
+            # the receive loop sees the same failure and resumes; the conversation restores
+            # what the server lost, so this event is not retried here
+            _log.debug("send failed (%s): %s", exc, action.event.type)
+
+    async def _do_play(self, action: PlayAudio) -> None:
+        self._audio_bytes += len(action.audio)
+        self._endpoint.play_audio(action.audio, action.item_id)
+
+    async def _do_stop(self, action: StopPlayback) -> None:
+        self._endpoint.stop_playback(action.reason)
+
+    async def _do_run_tool(self, action: RunTool) -> None:
+        assert self._tg is not None
+        self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
+
+    async def _do_transcript(self, action: EmitTranscript) -> None:
+        self._endpoint.show_transcript(action.role, action.text, action.final, action.item_id)
+
+    async def _do_report(self, action: Report) -> None:
+        self._status(action.level, action.message)
+
+    async def _do_metric(self, action: RecordMetric) -> None:
+        self._result.metrics.append(action)
+
+    async def _do_end(self, action: EndConversation) -> None:
+        self._result.exit_code, self._result.reason = action.exit_code, action.reason
+        self._ended.set()
+
+    async def _run_tool(self, action: RunTool) -> None:
+        assert self._conv is not None
+        output = await self._call_tool(action)
+        async with self._lock:
+            await self._perform(self._conv.tool_finished(action.call_id, output, self._clock()))
+
+    async def _call_tool(self, action: RunTool) -> str:
+        if self._tools is None:
+            return f"error: no tool named {action.name!r} is available"
+        try:
+            result = await self._tools.call(action.name, action.arguments,
+                                            call_id=action.call_id, variables=self._variables)
+        except Exception as exc:
+            # does anyway, the model must still get an output (a silent call is the worse bug)
+            _log.exception("tool runner raised for %s", action.name)
+            return f"error: the tool {action.name} failed unexpectedly ({type(exc).__name__})"
+        if not result.ok:
+            self._status("warning", result.error or f"tool {action.name} failed")
+        return result.output
+
+    def _status(self, level: Any, message: str) -> None:
+        _log.log(logging.getLevelName(level.upper()), "%s", message)
+        self._endpoint.show_status(level, message)
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error to report from a task group: ours first, else the first leaf."""
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        exc = stack.pop(0)
+        if isinstance(exc, BaseExceptionGroup):
+            stack.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    return next((e for e in leaves if isinstance(e, AgentrunError)), leaves[0])
