@@ -80,6 +80,10 @@ class Dialect:
         return {name: builtin for builtin in builtin_types
                 for name in self.reserved_tool_names.get(builtin, ())}
 
+    def is_builtin_call(self, name: str) -> bool:
+        """True for a call name the server's own tools use (``x_keyword_search``, §7.9)."""
+        return any(name in names for names in self.reserved_tool_names.values())
+
     def classify_error(self, error: ErrorDetail) -> ErrorClass:
         """Classify an ``error`` event by code and by message substring (§3.2).
 

@@ -1,0 +1,109 @@
+"""Function-call bookkeeping for ``Conversation`` (grok-realtime.md §3.3, §7.9, §7.10).
+
+A call is tracked from its ``function_call`` item (deduped by ``call_id``), gets its arguments
+from ``…arguments.done``, and its output from the tool runner. Calls are grouped by the response
+that made them: a group is flushed (all outputs, then one ``response.create``) once that response
+is done and every call in it has an output. Pure data; no I/O. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["Call", "CallBook"]
+
+
+@dataclass
+class Call:
+    """One function call the model made.
+
+    Attributes:
+        call_id: the model's id for the call.
+        name: the function name.
+        response_id: the response that made it ("" when unknown: treated as already done).
+        arguments: the raw JSON text, once ``…arguments.done`` arrived.
+        output: the text for ``function_call_output``, once known.
+        started: when ``RunTool`` was emitted (for tool latency), or None.
+    """
+
+    call_id: str
+    name: str
+    response_id: str
+    arguments: str | None = None
+    output: str | None = None
+    started: float | None = None
+
+
+class CallBook:
+    """The calls not yet answered, in the order the model made them."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, Call] = {}
+        self._done_responses: set[str] = set()
+
+    def get(self, call_id: str) -> Call | None:
+        """The tracked call, or None."""
+        return self._calls.get(call_id)
+
+    def track(self, call_id: str, name: str, response_id: str) -> Call | None:
+        """Start tracking a call; None when ``call_id`` is already tracked (a duplicate item)."""
+        if call_id in self._calls:
+            return None
+        call = Call(call_id=call_id, name=name, response_id=response_id)
+        self._calls[call_id] = call
+        return call
+
+    def forget(self, call_id: str) -> None:
+        """Stop tracking a call that agentrun must not answer (a server-side built-in)."""
+        self._calls.pop(call_id, None)
+
+    def response_done(self, response_id: str) -> None:
+        """The response that made some calls is over: its group may now flush."""
+        self._done_responses.add(response_id)
+
+    def connection_lost(self) -> list[Call]:
+        """Every open response died with the connection; calls without arguments never finish.
+
+        Returns:
+            The calls dropped because the model never finished their arguments.
+        """
+        dropped = [c for c in self._calls.values() if c.arguments is None]
+        for call in dropped:
+            del self._calls[call.call_id]
+        self._done_responses.update(c.response_id for c in self._calls.values())
+        return dropped
+
+    def take_ready(self) -> list[Call]:
+        """Remove and return the calls of every group that is complete, in order.
+
+        A group is complete when its response is done and each of its calls has an output.
+        """
+        groups: dict[str, list[Call]] = {}
+        for call in self._calls.values():
+            groups.setdefault(call.response_id, []).append(call)
+        ready = [
+            call
+            for rid, calls in groups.items()
+            if (not rid or rid in self._done_responses)
+            and all(c.output is not None for c in calls)
+            for call in calls
+        ]
+        for call in ready:
+            del self._calls[call.call_id]
+        still_open = {c.response_id for c in self._calls.values()}
+        self._done_responses &= still_open
+        return ready
+
+    @property
+    def pending(self) -> bool:
+        """True while any call waits for its arguments, its output or its group."""
+        return bool(self._calls)
+
+    @property
+    def running(self) -> bool:
+        """True while a tool runs (arguments known, no output yet)."""
+        return any(c.arguments is not None and c.output is None for c in self._calls.values())
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(list(self._calls.values()))

@@ -1,0 +1,97 @@
+"""Audio bookkeeping for ``Conversation``: held caller audio and what each reply played.
+
+Held-audio policy (grok-realtime.md §7.1): caller audio captured before ``session.updated`` is
+held, not sent, because the server would read it at the default rate. At most ``max_bytes``
+(``hold_seconds`` of input audio) are held; beyond that the oldest chunks are dropped and one
+warning is reported per connection. On ``session.updated`` the chunks go out in capture order.
+Pure data; no I/O. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+__all__ = ["AudioHold", "ReplyRecord"]
+
+
+class AudioHold:
+    """A bounded FIFO of caller audio chunks waiting for the session to be configured."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self.dropped_bytes = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Hold ``chunk``, dropping the oldest audio beyond the bound.
+
+        Returns:
+            True when this call dropped audio for the first time since the last :meth:`drain`
+            (the caller reports it once).
+        """
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        first_drop = False
+        while self._size > self.max_bytes and self._chunks:
+            excess = self._size - self.max_bytes
+            oldest = self._chunks[0]
+            first_drop = first_drop or self.dropped_bytes == 0
+            if len(oldest) <= excess:
+                self._chunks.popleft()
+                cut = len(oldest)
+            else:  # trim the oldest chunk: keep the newest audio exactly at the bound
+                self._chunks[0] = oldest[excess:]
+                cut = excess
+            self._size -= cut
+            self.dropped_bytes += cut
+        return first_drop
+
+    def drain(self) -> list[bytes]:
+        """Take every held chunk (oldest first) and reset the drop counter."""
+        chunks = list(self._chunks)
+        self._chunks.clear()
+        self._size = 0
+        self.dropped_bytes = 0
+        return chunks
+
+    def __len__(self) -> int:
+        return self._size
+
+
+@dataclass
+class ReplyRecord:
+    """How much of one agent reply was generated and how much the caller heard.
+
+    Grok cannot truncate an item (§7.11), so the model's context may hold text the caller never
+    heard; this record is the only account of it.
+
+    Attributes:
+        item_id: the assistant item.
+        response_id: the response it belongs to.
+        generated_bytes: agent audio received for it.
+        bytes_per_second: the output format's byte rate (to turn bytes into time).
+        played_ms: what the session reported as played (``playback_progress``), or None.
+        interrupted: True when a barge-in stopped it.
+        transcript: the final agent transcript, once known.
+    """
+
+    item_id: str
+    response_id: str
+    bytes_per_second: int
+    generated_bytes: int = 0
+    played_ms: int | None = None
+    interrupted: bool = False
+    transcript: str = ""
+
+    @property
+    def generated_ms(self) -> int:
+        """Milliseconds of audio received for the reply."""
+        return self.generated_bytes * 1000 // self.bytes_per_second
+
+    @property
+    def heard_ms(self) -> int:
+        """Best account of what was played: the reported progress, else all generated audio."""
+        return self.generated_ms if self.played_ms is None else min(self.played_ms,
+                                                                    self.generated_ms)

@@ -1,0 +1,753 @@
+"""``Conversation``: the sans-I/O core of one realtime conversation (grok-realtime.md).
+
+Server frames and local inputs go in; a ``list[Action]`` comes out (engine/actions.py). No socket,
+clock, thread, asyncio or logging here: time arrives as ``now`` and log lines leave as ``Report``
+actions. Server events are dispatched by a dict keyed by event class; events with nothing to do
+are in :data:`IGNORED`, each with its reason. Imports only ``agentrun.protocol``,
+``agentrun.errors`` and sibling engine modules.
+
+State: CONNECTING (waiting for ``conversation.created``) -> CONFIGURING (``session.update`` sent)
+-> IDLE <-> RESPONDING (a response is active, or requested and not yet created) -> CLOSED.
+A lost connection goes back to CONNECTING; the next ``conversation.created`` resumes.
+
+Decisions (see also the report in the module's tests):
+* Greeting: a ``force_message`` item (§2). The server speaks the text verbatim and creates the
+  response itself, so no ``response.create`` follows; ``interruptible`` maps 1:1 to
+  ``greeting_interruptible``. If the server refuses it (an ``error`` naming its event), the
+  greeting falls back to ``response.create`` with instructions to say the text.
+* ``response.create`` is never sent while a response is active or a tool runs: it is queued and
+  sent once after ``response.done`` / the last tool output (the "already active" race, §7.2).
+* A ``…arguments.done`` whose ``call_id`` was never seen as a ``function_call`` item is run when
+  its name is a declared function tool (silence is the worse failure) and ignored otherwise: it is
+  a server-side built-in call, which must never be answered (§7.9).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from collections.abc import Callable
+from typing import Any
+
+from agentrun.engine._calls import Call, CallBook
+from agentrun.engine._history import History
+from agentrun.engine._media import AudioHold, ReplyRecord
+from agentrun.engine.actions import (
+    Action,
+    EmitTranscript,
+    EndConversation,
+    PlayAudio,
+    RecordMetric,
+    Report,
+    RunTool,
+    SendEvent,
+    StopPlayback,
+)
+from agentrun.engine.setup import ConversationConfig
+from agentrun.errors import LocalProtocolError, RemoteProtocolError
+from agentrun.protocol import (
+    ClientEvent,
+    ConversationCreated,
+    ConversationItemAdded,
+    ConversationItemCreate,
+    ConversationItemDeleted,
+    ConversationItemInputAudioTranscriptionCompleted,
+    ConversationItemInputAudioTranscriptionUpdated,
+    ConversationItemTruncated,
+    ErrorClass,
+    ErrorEvent,
+    ForceMessageItem,
+    FunctionCallOutputItem,
+    InputAudioBufferAppend,
+    InputAudioBufferClear,
+    InputAudioBufferCleared,
+    InputAudioBufferCommit,
+    InputAudioBufferCommitted,
+    InputAudioBufferDtmfEventReceived,
+    InputAudioBufferSpeechStarted,
+    InputAudioBufferSpeechStopped,
+    InputAudioBufferTimeoutTriggered,
+    InputTextPart,
+    McpEvent,
+    MessageItem,
+    PcmFormat,
+    Ping,
+    ResponseCancel,
+    ResponseContentPartAdded,
+    ResponseContentPartDone,
+    ResponseCreate,
+    ResponseCreated,
+    ResponseDone,
+    ResponseFunctionCallArgumentsDelta,
+    ResponseFunctionCallArgumentsDone,
+    ResponseOutputAudioDelta,
+    ResponseOutputAudioDone,
+    ResponseOutputAudioTranscriptDelta,
+    ResponseOutputAudioTranscriptDone,
+    ResponseOutputItemAdded,
+    ResponseOutputItemDone,
+    ResponseOutputTextDelta,
+    ResponseOutputTextDone,
+    ResponseParams,
+    ResponseTextDelta,
+    ResponseTextDone,
+    SessionCreated,
+    SessionUpdate,
+    SessionUpdated,
+    TextPart,
+    UnknownServerEvent,
+    parse_server_event,
+)
+
+__all__ = ["IGNORED", "Conversation", "State"]
+
+
+class State(enum.Enum):
+    """Where the conversation is; see the module docstring for the transitions."""
+
+    CONNECTING = "connecting"
+    CONFIGURING = "configuring"
+    IDLE = "idle"
+    RESPONDING = "responding"
+    CLOSED = "closed"
+
+
+_READY = (State.IDLE, State.RESPONDING)
+
+IGNORED: dict[type, str] = {
+    Ping: "server keep-alive; there is no client pong (§1)",
+    InputAudioBufferCommitted: "the user item arrives as conversation.item.added",
+    InputAudioBufferCleared: "acknowledges our clear; nothing follows from it",
+    InputAudioBufferTimeoutTriggered: "the server re-engages a silent caller by itself",
+    InputAudioBufferDtmfEventReceived: "SIP only; agentrun has no SIP endpoint",
+    ConversationItemDeleted: "agentrun never deletes items",
+    ConversationItemTruncated: "agentrun never truncates (unsupported on Grok, §7.11)",
+    ResponseOutputItemDone: "item content arrives through the delta and done events",
+    ResponseContentPartAdded: "content arrives through the delta events",
+    ResponseContentPartDone: "content arrives through the done events",
+    ResponseOutputAudioDone: "response.done ends the response; the session tracks playback",
+    ResponseFunctionCallArgumentsDelta: "calls run on …arguments.done, with all arguments",
+    McpEvent: "MCP tools run on the xAI side; the client only watches",
+}
+"""Server events that need no action, each with the reason."""
+
+_FALLBACK_GREETING = "Greet the caller by saying exactly this, and nothing else: {text}"
+_MAX_DETAIL_CHARS = 300
+
+
+class Conversation:
+    """One conversation with a realtime server, without I/O.
+
+    Every public method returns the actions to perform, in order. Methods that receive server
+    input never raise; methods called by the session raise ``LocalProtocolError`` for a call that
+    makes no sense in the current state, and then leave the state unchanged.
+
+    Attributes:
+        replies: per assistant item, how much audio was generated and played (``ReplyRecord``).
+    """
+
+    def __init__(self, config: ConversationConfig) -> None:
+        self.config = config
+        self._dialect = config.dialect
+        self._state = State.CONNECTING
+        self._configured = 0  # session.updated answers seen: 1 = first session, >1 = resumed
+        self._hold = AudioHold(int(config.hold_seconds * config.input_bytes_per_second))
+        self._deferred: list[ClientEvent] = []  # user input made before the session was ready
+        self._queued: ResponseCreate | None = None
+        self._response_id: str | None = None
+        self._request_id: str | None = None  # event_id of our create awaiting response.created
+        self._greeting_id: str | None = None  # event_id of the force_message, until created
+        self._protected: str | None = None  # the non-interruptible greeting's response id
+        self._muted: set[str] = set()  # responses cancelled by barge-in: drop their output
+        self._calls = CallBook()
+        self._history = History()
+        self._agent_text: dict[str, tuple[str, str, list[str]]] = {}  # item -> (resp, kind, parts)
+        self._agent_final: set[str] = set()  # items whose final agent line was emitted
+        self._user_final: dict[str, str] = {}
+        self._unknown_types: set[str] = set()
+        self._turn = 0
+        self._turn_started: float | None = None
+        self.replies: dict[str, ReplyRecord] = {}
+        self._handlers: dict[type, Callable[[Any, float], list[Action]]] = {
+            ErrorEvent: self._on_error,
+            SessionCreated: self._on_session_created,
+            ConversationCreated: self._on_conversation_created,
+            SessionUpdated: self._on_session_updated,
+            ConversationItemAdded: self._on_item_added,
+            ResponseOutputItemAdded: self._on_item_added,
+            ConversationItemInputAudioTranscriptionCompleted: self._on_user_transcript,
+            ConversationItemInputAudioTranscriptionUpdated: self._on_user_transcript,
+            InputAudioBufferSpeechStarted: self._on_speech_started,
+            InputAudioBufferSpeechStopped: self._on_speech_stopped,
+            ResponseCreated: self._on_response_created,
+            ResponseOutputAudioDelta: self._on_output_audio_delta,
+            ResponseOutputAudioTranscriptDelta: self._on_agent_text_delta,
+            ResponseTextDelta: self._on_agent_text_delta,
+            ResponseOutputTextDelta: self._on_agent_text_delta,
+            ResponseOutputAudioTranscriptDone: self._on_agent_text_done,
+            ResponseTextDone: self._on_agent_text_done,
+            ResponseOutputTextDone: self._on_agent_text_done,
+            ResponseFunctionCallArgumentsDone: self._on_arguments_done,
+            ResponseDone: self._on_response_done,
+        }
+
+    # ---- properties ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The current :class:`State`."""
+        return self._state
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing is in flight: no response, no tool, no queued request.
+
+        The session may end the call (e.g. on end of input) only when this is True.
+        """
+        if self._state is State.CLOSED:
+            return True
+        return (self._state is State.IDLE and not self._calls.pending
+                and self._queued is None and not self._deferred)
+
+    @property
+    def handled_events(self) -> frozenset[type]:
+        """Server event classes with a handler (for the handled-or-ignored check)."""
+        return frozenset(self._handlers)
+
+    # ---- server input --------------------------------------------------------------------
+
+    def receive_message(self, text: str | bytes, now: float) -> list[Action]:
+        """Take one raw server frame.
+
+        Args:
+            text: the frame as received.
+            now: monotonic time in seconds.
+
+        Returns:
+            The actions it causes. Never raises: a malformed frame becomes a warning ``Report``
+            and the state is unchanged; an unknown event type is reported once (debug).
+        """
+        try:
+            event = parse_server_event(text)
+        except RemoteProtocolError as exc:
+            return [Report("warning", f"skipped a server frame: {exc}")]
+        if isinstance(event, UnknownServerEvent):
+            if event.type in self._unknown_types:
+                return []
+            self._unknown_types.add(event.type)
+            return [Report("debug", f"ignoring unknown server event type {event.type!r}")]
+        return self.receive_event(event, now)
+
+    def receive_event(self, event: Any, now: float) -> list[Action]:
+        """Take one parsed server event (what :meth:`receive_message` does after parsing).
+
+        Args:
+            event: a member of ``protocol.ServerEvent``.
+            now: monotonic time in seconds.
+
+        Returns:
+            The actions it causes; nothing once CLOSED. Never raises.
+        """
+        kind = type(event)
+        if self._state is State.CLOSED or kind in IGNORED or kind in self._dialect.ignored_events:
+            return []
+        handler = self._handlers.get(kind)
+        if handler is None:
+            return [Report("debug", f"no handler for server event {kind.__name__}")]
+        return handler(event, now)
+
+    # ---- local input ---------------------------------------------------------------------
+
+    def send_user_audio(self, pcm: bytes, now: float) -> list[Action]:
+        """Send caller audio, or hold it until the session is configured (§7.1).
+
+        Args:
+            pcm: raw audio in the configured input format.
+            now: monotonic time in seconds.
+
+        Returns:
+            An ``input_audio_buffer.append``; nothing while held (a single warning the first
+            time held audio overflows ``hold_seconds``); nothing once CLOSED. Never raises.
+        """
+        if not pcm or self._state is State.CLOSED:
+            return []
+        if self._state in _READY:
+            return [self._append(pcm)]
+        if self._hold.add(pcm):
+            return [Report("warning", f"the session is not configured yet: holding only the "
+                                      f"last {self.config.hold_seconds:g} s of caller audio, "
+                                      "older audio is dropped")]
+        return []
+
+    def send_user_text(self, text: str, now: float) -> list[Action]:
+        """Add a user text turn and ask for a response.
+
+        Args:
+            text: what the user typed; blank text is ignored.
+            now: monotonic time in seconds (starts the turn's latency clock).
+
+        Returns:
+            ``conversation.item.create`` (``input_text``) then ``response.create`` (queued while a
+            response is active or a tool runs; held until the session is configured).
+
+        Raises:
+            LocalProtocolError: the conversation is closed (state unchanged).
+        """
+        self._require_open("send_user_text")
+        if not text.strip():
+            return []
+        item = MessageItem(role="user", content=[InputTextPart(text=text)])
+        self._history.set_text(item.id, "user", text)
+        self._start_turn(now)
+        return self._send_or_defer(ConversationItemCreate(item=item)) + self._request_response()
+
+    def end_user_turn(self, now: float) -> list[Action]:
+        """Manual turns: the caller finished speaking.
+
+        Args:
+            now: monotonic time in seconds (starts the turn's latency clock).
+
+        Returns:
+            ``input_audio_buffer.commit`` then ``response.create`` (queued or held as in
+            :meth:`send_user_text`).
+
+        Raises:
+            LocalProtocolError: the session uses server VAD (the server ends turns itself), or
+                the conversation is closed. The state is unchanged.
+        """
+        self._require_open("end_user_turn")
+        if not self.config.manual_turns:
+            raise LocalProtocolError("end_user_turn is for manual turns; with server_vad the "
+                                     "server detects the end of a turn itself")
+        self._start_turn(now)
+        return self._send_or_defer(InputAudioBufferCommit()) + self._request_response()
+
+    def interrupt(self, now: float) -> list[Action]:
+        """Local barge-in (push-to-talk): stop playback and cancel the active response.
+
+        Args:
+            now: monotonic time in seconds.
+
+        Returns:
+            ``StopPlayback``, ``response.cancel`` only while a response is active, and in manual
+            mode ``input_audio_buffer.clear``. Nothing before the session is ready, once CLOSED,
+            or during a non-interruptible greeting. Never raises.
+        """
+        if self._state not in _READY:
+            return []
+        if self._protected is not None and self._protected == self._response_id:
+            return [Report("debug", "the greeting is not interruptible; not interrupting")]
+        actions = self._barge_in("interrupted by the user")
+        if self.config.manual_turns:
+            actions.append(SendEvent(InputAudioBufferClear()))
+        return actions
+
+    def playback_progress(self, item_id: str, played_ms: int) -> list[Action]:
+        """The session played ``played_ms`` of an agent item's audio so far.
+
+        Args:
+            item_id: the assistant item (``PlayAudio.item_id``).
+            played_ms: milliseconds played since the item's first audio.
+
+        Returns:
+            No actions; the number is kept in ``replies``. Unknown items are ignored.
+        """
+        record = self.replies.get(item_id)
+        if record is not None:
+            record.played_ms = max(record.played_ms or 0, played_ms)
+        return []
+
+    def tool_finished(self, call_id: str, output: str, now: float) -> list[Action]:
+        """A tool call finished; ``output`` goes to the model as is (encoded once, §7.7).
+
+        Args:
+            call_id: ``RunTool.call_id``.
+            output: the text for ``function_call_output`` (an error text when the tool failed).
+            now: monotonic time in seconds (tool latency).
+
+        Returns:
+            A ``tool_latency`` metric; once every call of that response has an output: all
+            ``function_call_output`` items, then exactly one ``response.create``.
+
+        Raises:
+            LocalProtocolError: ``call_id`` was never run or already has an output (state
+                unchanged).
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.output is not None or call.started is None:
+            raise LocalProtocolError(f"tool_finished for call {call_id!r}, which is not running")
+        call.output = output
+        actions: list[Action] = [RecordMetric("tool_latency", now - call.started, "s", self._turn)]
+        return actions + self._flush_calls() + self._send_queued()
+
+    def connection_lost(self, now: float) -> list[Action]:
+        """The transport dropped; the next ``conversation.created`` resumes the conversation.
+
+        Args:
+            now: monotonic time in seconds.
+
+        Returns:
+            ``StopPlayback`` when a reply was in progress (it will be answered again), and a
+            debug ``Report`` per call dropped unfinished. Never raises; no-op once CLOSED.
+        """
+        if self._state is State.CLOSED:
+            return []
+        was_responding = self._state is State.RESPONDING
+        self._state = State.CONNECTING
+        self._response_id = self._request_id = self._greeting_id = self._protected = None
+        self._muted.clear()
+        self._agent_text.clear()
+        actions: list[Action] = [
+            Report("debug", f"dropped call {c.call_id} ({c.name}): the connection ended before "
+                            "its arguments did")
+            for c in self._calls.connection_lost()
+        ]
+        if was_responding:
+            # The reply died with the connection: ask again once the conversation is restored.
+            self._queued = ResponseCreate()
+            actions.insert(0, StopPlayback("connection lost"))
+        return actions
+
+    def close(self, now: float) -> list[Action]:
+        """End the conversation.
+
+        Args:
+            now: monotonic time in seconds.
+
+        Returns:
+            ``EndConversation`` (exit code 0); nothing when already CLOSED. Never raises.
+        """
+        if self._state is State.CLOSED:
+            return []
+        self._state = State.CLOSED
+        return [EndConversation("conversation closed")]
+
+    # ---- handshake -----------------------------------------------------------------------
+
+    def _on_session_created(self, event: SessionCreated, now: float) -> list[Action]:
+        # Newer servers send it before conversation.created (§1.1, §7.5): note it, wait on.
+        return [Report("debug", f"session {event.session.id or '?'} created "
+                                f"(model {event.session.model or '?'})")]
+
+    def _on_conversation_created(self, event: ConversationCreated, now: float) -> list[Action]:
+        if self._state is not State.CONNECTING:
+            return [Report("warning", f"unexpected conversation.created while "
+                                      f"{self._state.value}; ignored")]
+        self._state = State.CONFIGURING
+        # The full session every time (incl. audio formats), never a partial update (§7.16).
+        return [SendEvent(SessionUpdate(session=self.config.session))]
+
+    def _on_session_updated(self, event: SessionUpdated, now: float) -> list[Action]:
+        if self._state is not State.CONFIGURING:
+            return [Report("debug", f"session.updated while {self._state.value}")]
+        self._state = State.IDLE
+        self._configured += 1
+        actions = self._check_echo(event)
+        restored = []
+        if self._configured > 1:
+            restored = self._history.restore_events(self._dialect.assistant_text_part)
+            actions += [SendEvent(e) for e in restored]
+        actions += [self._append(chunk) for chunk in self._hold.drain()]
+        if self._configured == 1 and self.config.greeting:
+            actions.append(self._greet())
+        actions += [SendEvent(e) for e in self._deferred]
+        self._deferred.clear()
+        if self._configured > 1:
+            actions.append(Report("info", f"reconnected: conversation resumed with "
+                                          f"{len(restored)} restored items"))
+        return actions + self._flush_calls() + self._send_queued()
+
+    def _check_echo(self, event: SessionUpdated) -> list[Action]:
+        audio = self.config.session.audio
+        fmt = audio.output.format if audio else None
+        _, echoed_rate = event.session.output_format()
+        if isinstance(fmt, PcmFormat) and echoed_rate is not None and echoed_rate != fmt.rate:
+            # §7.14: the server may not honour non-24k output rates; playback assumes ours.
+            return [Report("warning", f"the server reports output audio at {echoed_rate} Hz; "
+                                      f"agentrun plays it at the configured {fmt.rate} Hz")]
+        return []
+
+    def _greet(self) -> SendEvent:
+        # force_message: spoken verbatim, the server creates the response itself (§2).
+        text = self.config.greeting or ""
+        event = ConversationItemCreate(item=ForceMessageItem(
+            content=[TextPart(text=text)], interruptible=self.config.greeting_interruptible))
+        self._state = State.RESPONDING
+        self._request_id = self._greeting_id = event.event_id
+        return SendEvent(event)
+
+    # ---- responses -----------------------------------------------------------------------
+
+    def _request_response(self) -> list[Action]:
+        """Send ``response.create`` now if nothing is active, else queue one (never two)."""
+        if self._state is State.IDLE and not self._calls.running:
+            self._queued = None
+            event = ResponseCreate()
+            self._state = State.RESPONDING
+            self._request_id = event.event_id
+            return [SendEvent(event)]
+        self._queued = self._queued or ResponseCreate()
+        return []
+
+    def _send_queued(self) -> list[Action]:
+        if self._queued is None or self._state is not State.IDLE or self._calls.running:
+            return []
+        return self._request_response()
+
+    def _on_response_created(self, event: ResponseCreated, now: float) -> list[Action]:
+        if self._state not in _READY:
+            return []
+        self._state = State.RESPONDING
+        self._response_id = event.response.id
+        if self._greeting_id is not None:
+            if not self.config.greeting_interruptible:
+                self._protected = event.response.id
+            self._greeting_id = None
+        self._request_id = None
+        return []
+
+    def _on_response_done(self, event: ResponseDone, now: float) -> list[Action]:
+        response = event.response
+        actions: list[Action] = []
+        for item_id, (rid, _, _) in list(self._agent_text.items()):
+            if rid == response.id:
+                actions += self._finish_agent_text(item_id, None)
+        usage = event.usage or response.usage
+        if usage is not None:
+            actions += [RecordMetric(f"{name}_tokens", float(value), "tokens", self._turn)
+                        for name, value in (("total", usage.total_tokens),
+                                            ("input", usage.input_tokens),
+                                            ("output", usage.output_tokens))
+                        if value is not None]
+        if response.status == "failed":
+            details = json.dumps(response.status_details, separators=(",", ":"))
+            actions.append(Report("error", f"response {response.id} failed: "
+                                           f"{details[:_MAX_DETAIL_CHARS]}"))
+        self._muted.discard(response.id)
+        self._calls.response_done(response.id)
+        if self._state is State.RESPONDING and self._response_id in (None, response.id):
+            self._state = State.IDLE
+            self._response_id = self._request_id = None
+        return actions + self._flush_calls() + self._send_queued()
+
+    # ---- caller speech and barge-in ------------------------------------------------------
+
+    def _on_speech_started(self, event: InputAudioBufferSpeechStarted, now: float) -> list[Action]:
+        if self._state not in _READY:
+            return []
+        if self._protected is not None and self._protected == self._response_id:
+            return [Report("debug", "caller spoke during the non-interruptible greeting")]
+        return self._barge_in("caller started speaking")
+
+    def _barge_in(self, reason: str) -> list[Action]:
+        actions: list[Action] = [StopPlayback(reason)]
+        rid = self._response_id
+        if self._state is State.RESPONDING and rid is not None and rid not in self._muted:
+            # Only while a response is active: a cancel after response.done is the
+            # "no active response" race (§7.2). Never truncate: Grok lacks it (§7.11).
+            actions.append(SendEvent(ResponseCancel()))
+            self._muted.add(rid)
+        record = next(reversed(self.replies.values()), None)
+        if record is not None and not record.interrupted and (
+                record.response_id == rid
+                or (record.played_ms is not None and record.played_ms < record.generated_ms)):
+            record.interrupted = True
+            actions.append(RecordMetric("reply_heard", record.heard_ms / 1000, "s", self._turn))
+            actions.append(Report("debug", f"barge-in: the caller heard {record.heard_ms} ms of "
+                                           f"{record.generated_ms} ms of reply {record.item_id}"))
+        return actions
+
+    def _on_speech_stopped(self, event: InputAudioBufferSpeechStopped, now: float) -> list[Action]:
+        # Server VAD answers by itself (§3.3): nothing to send; start the latency clock.
+        self._start_turn(now)
+        return []
+
+    def _start_turn(self, now: float) -> None:
+        self._turn += 1
+        self._turn_started = now
+
+    # ---- agent output --------------------------------------------------------------------
+
+    def _on_output_audio_delta(self, event: ResponseOutputAudioDelta, now: float) -> list[Action]:
+        if event.response_id in self._muted:
+            return []  # cancelled by barge-in: never play it
+        try:
+            audio = base64.b64decode(event.delta, validate=True)
+        except (binascii.Error, ValueError):
+            return [Report("warning", f"skipped an audio delta of {event.item_id or '?'}: "
+                                      "invalid base64")]
+        record = self.replies.get(event.item_id)
+        if record is None:
+            record = ReplyRecord(event.item_id, event.response_id,
+                                 self.config.output_bytes_per_second)
+            self.replies[event.item_id] = record
+        record.generated_bytes += len(audio)
+        actions: list[Action] = [PlayAudio(audio, event.response_id, event.item_id)]
+        if self._turn_started is not None:
+            actions.append(RecordMetric("response_latency", now - self._turn_started, "s",
+                                        self._turn))
+            self._turn_started = None
+        return actions
+
+    def _on_agent_text_delta(self, event: Any, now: float) -> list[Action]:
+        kind = "audio" if isinstance(event, ResponseOutputAudioTranscriptDelta) else "text"
+        if event.response_id in self._muted or not event.delta \
+                or event.item_id in self._agent_final:
+            return []
+        _, first_kind, parts = self._agent_text.setdefault(
+            event.item_id, (event.response_id, kind, []))
+        if first_kind != kind:
+            return []  # the same words as the other stream of this item: show them once
+        parts.append(event.delta)
+        return [EmitTranscript("agent", event.delta, False, event.item_id)]
+
+    def _on_agent_text_done(self, event: Any, now: float) -> list[Action]:
+        kind = "audio" if isinstance(event, ResponseOutputAudioTranscriptDone) else "text"
+        entry = self._agent_text.get(event.item_id)
+        if entry is not None and entry[1] != kind:
+            return []
+        final = getattr(event, "transcript", None) or getattr(event, "text", None)
+        if event.response_id in self._muted:
+            final = None  # keep only what was shown before the barge-in
+        return self._finish_agent_text(event.item_id, final)
+
+    def _finish_agent_text(self, item_id: str, final: str | None) -> list[Action]:
+        entry = self._agent_text.pop(item_id, None)
+        text = (final or ("".join(entry[2]) if entry else "")).strip()
+        if not text or item_id in self._agent_final:
+            return []
+        self._agent_final.add(item_id)
+        self._history.set_text(item_id, "assistant", text)
+        if item_id in self.replies:
+            self.replies[item_id].transcript = text
+        return [EmitTranscript("agent", text, True, item_id)]
+
+    # ---- caller transcripts --------------------------------------------------------------
+
+    def _on_user_transcript(self, event: Any, now: float) -> list[Action]:
+        text = event.transcript.strip()
+        if not text:
+            return []
+        partial = isinstance(event, ConversationItemInputAudioTranscriptionUpdated) \
+            or getattr(event, "status", None) == "in_progress"  # §7.10
+        if partial:
+            return [EmitTranscript("user", text, False, event.item_id)]
+        if self._user_final.get(event.item_id) == text:
+            return []  # a repeated final for the same item
+        self._user_final[event.item_id] = text
+        self._history.set_text(event.item_id, "user", text)
+        return [EmitTranscript("user", text, True, event.item_id)]
+
+    # ---- tool calls ----------------------------------------------------------------------
+
+    def _on_item_added(self, event: Any, now: float) -> list[Action]:
+        item = event.item
+        if item.type == "function_call" and item.call_id:
+            rid = getattr(event, "response_id", "") or self._response_id or ""
+            if self._calls.track(item.call_id, item.name or "", rid) is None:  # §7.10
+                return [Report("debug", f"duplicate item for call {item.call_id} ignored")]
+        elif item.type == "message" and item.id:
+            has_text = any(part.type == "input_text" for part in item.content or [])
+            if item.role == "assistant" or (item.role == "user" and not has_text):
+                self._history.reserve(item.id, item.role)  # its transcript fills it later
+        return []
+
+    def _on_arguments_done(self, event: ResponseFunctionCallArgumentsDone,
+                           now: float) -> list[Action]:
+        call = self._calls.get(event.call_id)
+        if call is not None and call.arguments is not None:
+            return [Report("debug", f"duplicate arguments for call {event.call_id} ignored")]
+        name = event.name or (call.name if call else "")
+        declared = name in self.config.function_names
+        if not declared and (call is None or self._dialect.is_builtin_call(name)):
+            # A server-side built-in (§7.9): the server runs it; answering it causes an error.
+            if call is not None:
+                self._calls.forget(call.call_id)
+            return [Report("debug", f"server-side call {name!r} ({event.call_id}) not answered")]
+        actions: list[Action] = []
+        if call is None:
+            call = self._calls.track(event.call_id, name,
+                                     event.response_id or self._response_id or "")
+            assert call is not None  # checked above: the call_id is not tracked
+            actions.append(Report("debug", f"call {event.call_id} ({name}) had no function_call "
+                                           "item; running it because the tool is declared"))
+        call.name, call.arguments, call.started = name, event.arguments, now
+        self._history.add_call(call.call_id, name, event.arguments)
+        if not declared:
+            call.output = _unknown_tool_output(name, self.config.function_names)
+            actions.append(Report("warning", f"the model called unknown tool {name!r}"))
+            return actions + self._flush_calls()
+        actions.append(RunTool(call.call_id, name, event.arguments))
+        return actions
+
+    def _flush_calls(self) -> list[Action]:
+        """Answer every complete group: all outputs, then one ``response.create`` (§3.3)."""
+        if self._state not in _READY:
+            return []  # sent after the session is (re)configured
+        ready: list[Call] = self._calls.take_ready()
+        if not ready:
+            return []
+        actions: list[Action] = []
+        for call in ready:
+            output = call.output or ""
+            self._history.add_output(call.call_id, output)
+            actions.append(SendEvent(ConversationItemCreate(
+                item=FunctionCallOutputItem(call_id=call.call_id, output=output))))
+        return actions + self._request_response()
+
+    # ---- errors --------------------------------------------------------------------------
+
+    def _on_error(self, event: ErrorEvent, now: float) -> list[Action]:
+        error = event.error
+        verdict = self._dialect.classify_error(error)
+        label = "/".join(str(p) for p in (error.type, error.code) if p is not None) or "error"
+        if verdict is ErrorClass.FATAL:
+            self._state = State.CLOSED
+            return [EndConversation(f"the service refused the session ({label}): "
+                                    f"{error.message} — check XAI_API_KEY and your xAI account",
+                                    exit_code=3)]
+        actions: list[Action] = []
+        if verdict is ErrorClass.BENIGN:
+            actions.append(Report("debug", f"benign race ({label}): {error.message}"))
+        else:
+            actions.append(Report("error", f"server error ({label}): {error.message}"))
+            if error.event_id is not None and error.event_id == self._request_id \
+                    and self._response_id is None:
+                actions += self._request_refused(error.event_id)
+        return actions
+
+    def _request_refused(self, event_id: str) -> list[Action]:
+        """Our ``response.create`` or greeting was refused: no response is coming."""
+        self._state = State.IDLE
+        self._request_id = None
+        if event_id == self._greeting_id:
+            self._greeting_id = None
+            text = _FALLBACK_GREETING.format(text=self.config.greeting)
+            event = ResponseCreate(response=ResponseParams(instructions=text))
+            self._state = State.RESPONDING
+            self._request_id = event.event_id
+            return [Report("warning", "the server refused force_message; greeting by "
+                                      "response.create instead"), SendEvent(event)]
+        return self._flush_calls() + self._send_queued()
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _append(self, pcm: bytes) -> SendEvent:
+        return SendEvent(InputAudioBufferAppend(audio=base64.b64encode(pcm).decode("ascii")))
+
+    def _send_or_defer(self, event: ClientEvent) -> list[Action]:
+        if self._state in _READY:
+            return [SendEvent(event)]
+        self._deferred.append(event)
+        return []
+
+    def _require_open(self, method: str) -> None:
+        if self._state is State.CLOSED:
+            raise LocalProtocolError(f"{method}: the conversation is closed")
+
+
+def _unknown_tool_output(name: str, declared: frozenset[str]) -> str:
+    available = ", ".join(sorted(declared)) or "none"
+    return f"Error: there is no tool named {name!r}. Available tools: {available}."
