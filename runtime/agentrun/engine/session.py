@@ -86,7 +86,8 @@ class SessionResult:
             grouped.setdefault((metric.name, metric.unit), []).append(metric.value)
         for (name, unit), values in grouped.items():
             if unit == "tokens":
-                parts.append(f"{name} {sum(values):g}")
+                if sum(values):
+                    parts.append(f"{name} {sum(values):g}")
             else:
                 parts.append(f"{name} avg {sum(values) / len(values):.3g} {unit} "
                              f"(n={len(values)})")

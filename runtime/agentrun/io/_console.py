@@ -76,8 +76,8 @@ class TextConsole:
                         item_id: str) -> None:
         """Stream agent text as it arrives; show final user transcripts as whole lines.
 
-        Partial agent lines may be cumulative (the text so far) or deltas; both stream
-        correctly because only the part not yet printed is written.
+        Agent partials are deltas (the engine's ``EmitTranscript`` contract); the final line is
+        the whole text, of which only the part not yet printed is written.
         """
         if role == "user":
             if final:
@@ -90,15 +90,13 @@ class TextConsole:
                 self._end_line("")
             self._open_item, self._printed = item_id, ""
             self._write("agent: ")
+        if not final:
+            self._printed += text
+            self._write(text)
+            return
         if text.startswith(self._printed):
-            new, self._printed = text[len(self._printed):], text
-        elif final:
-            new = ""  # a final text that differs from what streamed: keep what was shown
-        else:
-            new, self._printed = text, self._printed + text
-        self._write(new)
-        if final:
-            self._end_line("")
+            self._write(text[len(self._printed):])
+        self._end_line("")
 
     def show_status(self, level: Literal["debug", "info", "warning", "error"],
                     message: str) -> None:

@@ -112,7 +112,7 @@ def close_error(exc: ConnectionClosed) -> TransportError | ServiceError:
                             f"{': ' + reason if reason else ''}): check XAI_API_KEY")
     if code in (1000, 1001):
         return TransportError(f"the service closed the connection ({code})", code=code)
-    detail = f" {reason}" if reason else ""
+    detail = f": {reason}" if reason else ""
     return TransportError(f"connection lost (close code {code}{detail})",
                           retryable=is_retryable(code), code=code)
 
