@@ -85,7 +85,7 @@ class InstalledTool:
         if not callable(target):
             raise ToolLoadError(
                 f"cannot load tool '{self.name}' from {self.origin}: "
-                f"names nothing callable (a {type(target).__name__})",
+                f"{self.value} is not callable (type {type(target).__name__})",
                 tool=self.name)
         return target
 
@@ -112,7 +112,8 @@ def installed_tools() -> dict[str, tuple[InstalledTool, ...]]:
         providers = found.setdefault(tool.name, [])
         if all(p.distribution != tool.distribution for p in providers):
             providers.append(tool)
-    return {name: tuple(found[name]) for name in sorted(found)}
+    return {name: tuple(sorted(found[name], key=lambda p: p.distribution))
+            for name in sorted(found)}
 
 
 def clash_message(name: str, providers: Iterable[InstalledTool]) -> str:
