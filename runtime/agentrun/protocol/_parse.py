@@ -62,7 +62,8 @@ def _unknown_or_raise(text: str | bytes, exc: ValidationError) -> UnknownServerE
     first = errors[0]
     kind = first["type"]
     if kind == "json_invalid":
-        raise RemoteProtocolError(f"malformed JSON from the server: {first['msg']}") from None
+        detail = str(first["msg"]).removeprefix("Invalid JSON: ")
+        raise RemoteProtocolError(f"malformed JSON from the server: {detail}") from None
     if kind == "union_tag_invalid":
         event_type = _type_of(text)
         if event_type is not None:
