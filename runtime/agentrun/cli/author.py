@@ -1,1 +1,231 @@
-"""Placeholder: commands of this module are being written."""
+"""Commands for people writing agent files: ``check``, ``render``, ``schema`` and ``new``.
+
+Only wiring: the work is in ``agentrun.spec`` (imported inside each command so that
+``agentrun --help`` and the other commands stay fast). Problems are raised as ``SpecErrors``;
+the ``main`` group prints them and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from agentrun.cli import main
+from agentrun.errors import SpecError, SpecErrors
+
+if TYPE_CHECKING:
+    from agentrun.spec import AgentSpec
+
+__all__ = ["check", "new", "parse_assignments", "render", "schema"]
+
+
+def parse_assignments(values: Iterable[str], option: str = "--var") -> dict[str, str]:
+    """``["company=Acme", "count=3"]`` → ``{"company": "Acme", "count": "3"}``.
+
+    Args:
+        values: the option's values, each NAME=VALUE.
+        option: the option name, for the message.
+
+    Returns:
+        Values by name (text; ``render_instructions`` converts them to the declared types).
+
+    Raises:
+        click.BadParameter: a value without ``=`` or with an empty name.
+    """
+    result: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE (e.g. {option} company=Acme)",
+                                     param_hint=option)
+        result[name.strip()] = value
+    return result
+
+
+def _tool_problems(spec: AgentSpec) -> list[SpecError]:
+    """Tool names no installed plugin provides, broken plugins, bad tool config."""
+    try:
+        from agentrun.tools import ToolRegistry
+    except ImportError:  # the tools package is optional for a bare spec install
+        return []
+    return list(ToolRegistry.for_spec(spec).problems)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+def check(files: tuple[str, ...]) -> None:
+    """Find every mistake in agent files, without connecting to anything.
+
+    Checks each FILE completely: YAML syntax, unknown or misspelt keys, values out of range,
+    the instructions template, variables, and that every tool is a Grok built-in or provided
+    by an installed plugin. Prints "FILE: ok" for each file when all are fine (exit 0);
+    otherwise prints every problem as FILE:LINE:COL: message (hint) and exits with 2.
+
+    \b
+    Examples:
+      agentrun check agents/support.yaml
+      agentrun check agents/*.yaml
+    """
+    from agentrun.spec import load_spec
+
+    problems: list[SpecError] = []
+    passed: list[str] = []
+    for file in files:
+        try:
+            spec = load_spec(file)
+        except SpecErrors as exc:
+            problems.extend(exc.errors)
+            continue
+        found = _tool_problems(spec)
+        problems.extend(found)
+        if not found:
+            passed.append(f"{file}: ok")
+    if problems:
+        raise SpecErrors(problems)
+    for line in passed:
+        click.echo(line)
+
+
+@main.command()
+@click.argument("file")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Give a variable a value (repeatable); it is converted to the type the "
+                   "variable declares.")
+@click.option("--call", "call", multiple=True, metavar="KEY=VALUE",
+              help="Pretend call facts for call.* in the template, e.g. --call caller=+4930123.")
+@click.option("--now", "now", metavar="TIME", default=None,
+              help="Pretend it is this time, e.g. 2026-03-02T09:30 (in the agent's timezone).")
+def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: str | None) -> None:
+    """Print the agent's final instructions, exactly as the model will read them.
+
+    Fills the instructions template of FILE with its variables (defaults, from_env values and
+    --var values), the current time as `now`, `agent` and `call`. Use it to proofread a
+    template before you run the agent.
+
+    \b
+    Examples:
+      agentrun render agents/support.yaml
+      agentrun render agents/booking.yaml --var clinic="Smile Dental" --var max_party=4
+      agentrun render agents/support.yaml --now 2026-03-02T09:30 --call caller=+4930123
+    """
+    from agentrun.spec import load_spec, render_instructions
+
+    values = parse_assignments(variables)
+    facts = parse_assignments(call, "--call")
+    moment = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise click.BadParameter(f"'{now}' is not a time like 2026-03-02T09:30",
+                                     param_hint="--now") from None
+    spec = load_spec(file)
+    click.echo(render_instructions(spec, values, call=facts, now=moment))
+
+
+@main.command()
+@click.option("--markdown", is_flag=True,
+              help="Print the YAML reference as Markdown (docs/agent-file.md) instead.")
+def schema(markdown: bool) -> None:
+    """Print the JSON Schema of agent files, for editor completion and checking.
+
+    Editors with YAML language support (VS Code's YAML extension, JetBrains, Neovim's
+    yaml-language-server) complete and check keys when the agent file's first line points at
+    the schema, as the example agents do.
+
+    \b
+    Examples:
+      agentrun schema > agentrun.schema.json
+      # then start your agent file with:
+      # yaml-language-server: $schema=agentrun.schema.json
+      agentrun schema --markdown > docs/agent-file.md
+    """
+    from agentrun.spec import json_schema, markdown_reference
+
+    if markdown:
+        click.echo(markdown_reference(), nl=False)
+    else:
+        click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+_STARTER = """\
+{modeline}# {title}: a voice agent for agentrun. Every key is explained in docs/agent-file.md.
+# Try it:   agentrun check {file}    then    agentrun {file}
+
+name: {name}
+description: What this agent is for, in one sentence.
+voice: Ara                      # Ara, Rex, Sal, Eve or Leo
+
+# What the agent should do. {{{{ ... }}}} fills in a variable (declared below), `now` (the time in
+# `timezone`), `agent.name` or `call.caller`.
+instructions: |
+  You are {{{{ agent.name }}}}, a friendly voice assistant for {{{{ company }}}}.
+  Keep answers short: this is a phone call. Today is {{{{ now.strftime('%A, %d %B') }}}}.
+
+variables:
+  company: Example Inc          # shorthand for {{default: Example Inc}}
+  # customer_id: {{type: string, required: true, description: Given with --var}}
+  # api_token: {{from_env: EXAMPLE_TOKEN}}      # secrets only ever come from the environment
+
+timezone: UTC                   # an IANA name, e.g. Europe/Berlin
+greeting: Hello! How can I help you today?
+
+turn_detection:
+  type: server_vad              # the server hears when the caller stops; or: manual
+  silence_duration_ms: 500
+
+audio:
+  input: {{format: pcm, rate: 24000}}     # pcm (8000-48000 Hz), or pcmu / pcma (8000 Hz)
+  output: {{format: pcm, rate: 24000, speed: 1.0}}
+
+tools: []
+# tools:
+#   - web_search                # Grok searches the web
+#   - lookup_order              # a tool from an installed plugin (see: agentrun tools)
+"""
+
+
+def _schema_modeline(target: Path) -> str:
+    """The yaml-language-server line, when a committed schema is found above ``target``."""
+    here = target.resolve().parent
+    for folder in (here, *here.parents):
+        candidate = folder / "agentrun.schema.json"
+        if candidate.is_file():
+            relative = os.path.relpath(candidate, here).replace(os.sep, "/")
+            return f"# yaml-language-server: $schema={relative}\n"
+    return ""
+
+
+@main.command()
+@click.argument("name")
+def new(name: str) -> None:
+    """Write NAME.yaml: a commented starter agent that passes `agentrun check`.
+
+    Never overwrites: if the file exists, nothing is written and the command exits with 2.
+
+    \b
+    Examples:
+      agentrun new pizza-orders          # writes pizza-orders.yaml
+      agentrun new agents/front-desk     # writes agents/front-desk.yaml
+    """
+    file = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    title = file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
+    text = _STARTER.format(modeline=_schema_modeline(file), title=title, file=file,
+                           name=json.dumps(title, ensure_ascii=False))
+    try:
+        with file.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise SpecError("already exists; nothing was written", path=str(file),
+                        hint="choose another name or remove the file first") from None
+    except OSError as exc:
+        raise SpecError(f"cannot write this file: {exc.strerror or exc}",
+                        path=str(file)) from None
+    click.echo(f"wrote {file}")
+    click.echo(f"next: agentrun check {file}")
