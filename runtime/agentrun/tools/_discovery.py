@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import importlib_metadata
@@ -42,22 +43,34 @@ RESERVED_NAMES: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class InstalledTool:
     """One entry point of the ``agentrun.tools`` group (not imported yet).
+
+    ``distribution`` and ``version`` are read from the distribution's metadata on first use:
+    parsing every plugin's METADATA would make start-up grow with the number of plugins.
 
     Attributes:
         name: the entry-point name (what an agent file writes under ``tools:``).
         value: the target, ``module:function``.
-        distribution: the distribution that declares it (``agentrun-orders``).
-        version: that distribution's version.
+        entry_point: the ``importlib_metadata.EntryPoint``.
     """
 
     name: str
     value: str
-    distribution: str
-    version: str
-    entry_point: Any = None
+    entry_point: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def distribution(self) -> str:
+        """The distribution that declares it (``agentrun-orders``)."""
+        dist = getattr(self.entry_point, "dist", None)
+        return dist.name if dist is not None else "<unknown distribution>"
+
+    @cached_property
+    def version(self) -> str:
+        """That distribution's version."""
+        dist = getattr(self.entry_point, "dist", None)
+        return dist.version if dist is not None else "?"
 
     @property
     def origin(self) -> str:
@@ -99,21 +112,21 @@ def installed_tools() -> dict[str, tuple[InstalledTool, ...]]:
     Returns:
         Tool name → its providers, sorted by name.
     """
-    found: dict[str, list[InstalledTool]] = {}
+    found: dict[str, dict[str, InstalledTool]] = {}
     for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = entry_point.dist
-        tool = InstalledTool(
-            name=entry_point.name,
-            value=entry_point.value,
-            distribution=dist.name if dist is not None else "<unknown distribution>",
-            version=dist.version if dist is not None else "?",
-            entry_point=entry_point,
-        )
-        providers = found.setdefault(tool.name, [])
-        if all(p.distribution != tool.distribution for p in providers):
-            providers.append(tool)
-    return {name: tuple(sorted(found[name], key=lambda p: p.distribution))
+        tool = InstalledTool(name=entry_point.name, value=entry_point.value,
+                             entry_point=entry_point)
+        found.setdefault(tool.name, {}).setdefault(_distribution_key(entry_point), tool)
+    return {name: tuple(found[name][key] for key in sorted(found[name]))
             for name in sorted(found)}
+
+
+def _distribution_key(entry_point: Any) -> str:
+    """A cheap identity of the entry point's distribution (from its path, not its METADATA)."""
+    dist = entry_point.dist
+    if dist is None:
+        return ""
+    return str(getattr(dist, "_normalized_name", None) or dist.name)
 
 
 def clash_message(name: str, providers: Iterable[InstalledTool]) -> str:
