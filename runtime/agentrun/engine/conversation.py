@@ -299,7 +299,6 @@ class Conversation:
         if not text.strip():
             return []
         item = MessageItem(role="user", content=[InputTextPart(text=text)])
-        self._history.set_text(item.id, "user", text)
         self._start_turn(now)
         return self._send_or_defer(ConversationItemCreate(item=item)) + self._request_response()
 
@@ -452,11 +451,12 @@ class Conversation:
         actions += [self._append(chunk) for chunk in self._hold.drain()]
         if self._configured == 1 and self.config.greeting:
             actions.append(self._greet())
-        actions += [SendEvent(e) for e in self._deferred]
+        actions += [self._send_deferred(e) for e in self._deferred]
         self._deferred.clear()
         if self._configured > 1:
-            actions.append(Report("info", f"reconnected: conversation resumed with "
-                                          f"{len(restored)} restored items"))
+            count = f"{len(restored)} item{'' if len(restored) == 1 else 's'}"
+            actions.append(Report("info", f"reconnected: conversation resumed, {count} "
+                                          "restored"))
         return actions + self._flush_calls() + self._send_queued()
 
     def _check_echo(self, event: SessionUpdated) -> list[Action]:
@@ -739,9 +739,16 @@ class Conversation:
 
     def _send_or_defer(self, event: ClientEvent) -> list[Action]:
         if self._state in _READY:
-            return [SendEvent(event)]
+            return [self._send_deferred(event)]
         self._deferred.append(event)
         return []
+
+    def _send_deferred(self, event: ClientEvent) -> SendEvent:
+        """Send user input, recording user text in the history only once it is on the wire."""
+        if isinstance(event, ConversationItemCreate) and isinstance(event.item, MessageItem):
+            part = event.item.content[0]
+            self._history.set_text(event.item.id, "user", part.text)
+        return SendEvent(event)
 
     def _require_open(self, method: str) -> None:
         if self._state is State.CLOSED:
