@@ -63,26 +63,32 @@ def _make_plugins(root: Path, count: int) -> None:
             '''))
 
 
-def _ready_times(count: int, runs: int) -> list[list[float]]:
-    """Per run: [spawn→exit, imports, load_spec, for_spec, first statement→ready] seconds."""
+def _ready_times(counts: tuple[int, ...], runs: int) -> dict[int, list[list[float]]]:
+    """Per plugin count and run: [spawn→exit, imports, load_spec, for_spec, start→ready] s.
+
+    Runs alternate between the plugin counts so that load from other processes on the machine
+    hits every count alike.
+    """
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp)
-        site = root / "site"
-        site.mkdir()
-        _make_plugins(site, count)
         agent = root / "agent.yaml"
         agent.write_text("name: Bench\ninstructions: Be quick.\ntools:\n  - tool_0\n")
-        env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
         script = _READY_SCRIPT.format(agent=str(agent))
-        samples: list[list[float]] = []
+        envs = {}
+        for count in counts:
+            site = root / f"site{count}"
+            site.mkdir()
+            _make_plugins(site, count)
+            envs[count] = {**os.environ, "PYTHONPATH": str(site)}
+        samples: dict[int, list[list[float]]] = {count: [] for count in counts}
         for run in range(runs + 1):
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", script], env=env, check=True,
-                                  capture_output=True, text=True)
-            wall = time.perf_counter() - start
-            if run == 0:
-                continue  # the first run also writes the plugins' bytecode caches
-            samples.append([wall, *map(float, done.stdout.split())])
+            for count in counts:
+                start = time.perf_counter()
+                done = subprocess.run([sys.executable, "-c", script], env=envs[count],
+                                      check=True, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                if run > 0:  # the first run also writes the plugins' bytecode caches
+                    samples[count].append([wall, *map(float, done.stdout.split())])
     return samples
 
 
@@ -129,8 +135,7 @@ def main() -> None:
     print(f"\nimport-to-ready (agent naming 1 tool), median of {args.runs} fresh processes:")
     columns = ("spawn→exit", "imports", "load_spec", "for_spec", "start→ready")
     print(f"{'plugins':>8}" + "".join(f"{c + ' ms':>16}" for c in columns))
-    for count in (1, 50):
-        samples = _ready_times(count, args.runs)
+    for count, samples in _ready_times((1, 50), args.runs).items():
         medians = [statistics.median(column) * 1000 for column in zip(*samples, strict=True)]
         print(f"{count:>8}" + "".join(f"{m:>16.1f}" for m in medians))
     print(f"\ncall overhead (await registry.call, JSON arguments → output), {args.calls} calls:")
