@@ -1,0 +1,192 @@
+"""The real ``agentrun`` CLI as a subprocess against the simulator over loopback."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+AGENTRUN = [sys.executable, "-m", "agentrun"]
+
+OFFLINE_NOTICE = ("agentrun: no XAI_API_KEY set — talking to the embedded simulator "
+                  "(offline; replies are simulated)")
+
+
+def write_agent(tmp_path: pathlib.Path) -> pathlib.Path:
+    agent = tmp_path / "shop.yaml"
+    agent.write_text(f"""\
+name: Shop
+instructions: You help with orders.
+voice: Ara
+greeting: Hi, this is the shop.
+tools:
+  - name: lookup_order
+    config:
+      database: {tmp_path / "orders.db"}
+""")
+    return agent
+
+
+def stdout_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return result.stdout.splitlines()
+
+
+def url_of(sim: Any) -> str:
+    return sim.url
+
+
+def test_offline_by_default_says_so_first_and_answers_each_line(
+        tmp_path: pathlib.Path, agentrun: Any) -> None:
+    result = agentrun(str(write_agent(tmp_path)), "--text", input="hello\nhow are you\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == OFFLINE_NOTICE
+    assert stdout_lines(result) == ["agent: Hi, this is the shop.",
+                                    "agent: (simulated) You said: hello",
+                                    "agent: (simulated) You said: how are you"]
+    assert "Traceback" not in result.stderr
+
+
+def test_slash_call_runs_the_real_plugin_offline(tmp_path: pathlib.Path, agentrun: Any) -> None:
+    result = agentrun(str(write_agent(tmp_path)), input="/call lookup_order order_id=1234\n")
+    assert result.returncode == 0, result.stderr
+    last = stdout_lines(result)[-1]
+    assert last.startswith('agent: (simulated) lookup_order returned {"found":true,'
+                           '"order_id":"1234"')
+    assert (tmp_path / "orders.db").exists()  # the YAML config reached the plugin
+
+
+def test_tool_call_sends_the_sqlite_row_and_one_response_create(
+        tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
+    scenario = {"responses": [{"call": "lookup_order", "arguments": {"order_id": "1234"}}]}
+    with simulator(scenario) as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
+                          input="where is order 1234?\n")
+    assert result.returncode == 0, result.stderr
+    at = next(i for i, e in enumerate(sim.received)
+              if e["type"] == "conversation.item.create"
+              and e["item"]["type"] == "function_call_output")
+    row = json.loads(sim.received[at]["item"]["output"])
+    assert (row["order_id"], row["status"], row["carrier"]) == ("1234", "shipped", "UPS")
+    assert [e["type"] for e in sim.received[at + 1:]] == ["response.create"]
+    assert stdout_lines(result)[-1].startswith("agent: (simulated) lookup_order returned")
+
+
+def test_every_fault_is_survived_in_one_call(tmp_path: pathlib.Path, agentrun: Any,
+                                            simulator: Any) -> None:
+    # the close comes first: a reconnect after tool calls is covered (and xfailed) below
+    faults: list[dict[str, Any]] = [
+        {"fault": {"close": 1011}},
+        {"fault": "malformed_json"}, {"fault": "unknown_event"},
+        {"fault": {"error": "server_error"}}, {"fault": {"error": "rate_limit_exceeded"}},
+        {"fault": {"error": "response_cancel_not_active"}}, {"fault": {"slow": 2}},
+        {"fault": "burst"}, {"fault": "failed_response"},
+        {"call": "lookup_order", "arguments": {"order_id": "5678"}, "fault": "duplicate_item"},
+        {"say": "Order 5678 is on its way."},  # the reply after the tool output
+        {"call": "lookup_order", "arguments": {"order_id": "1234"},
+         "fault": "auto_response_race"},
+        {"say": "Order 1234 has shipped."},  # the server's own response after the output
+    ]
+    turns = [f"turn {i}" for i in range(len(faults) - 2)] + ["still there?"]
+    with simulator({"responses": faults}) as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
+                          input="\n".join(turns) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = stdout_lines(result)
+    assert lines[-1] == "agent: (simulated) You said: still there?"
+    assert "agent: Order 5678 is on its way." in lines
+    assert "agent: Order 1234 has shipped." in lines
+    assert "Traceback" not in result.stderr
+    outputs = [e for e in sim.received if e["type"] == "conversation.item.create"
+               and e["item"]["type"] == "function_call_output"]
+    assert len({o["item"]["call_id"] for o in outputs}) == 2  # each call answered once
+
+
+def test_reconnect_mid_call_resends_the_session_and_restores_history(
+        tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
+    with simulator({"responses": [{"say": "this reply is cut", "fault": {"close": 1011}}]}) as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
+                          input="first\nsecond\n")
+    assert result.returncode == 0, result.stderr
+    errors = result.stderr.splitlines()
+    assert ("agentrun: warning: connection lost (close code 1011: simulated fault); "
+            "reconnecting") in errors
+    assert "agentrun: reconnected; resuming the conversation" in errors
+    assert stdout_lines(result)[-2:] == ["agent: (simulated) You said: first",
+                                         "agent: (simulated) You said: second"]
+    kinds = [e["type"] for e in sim.received]
+    assert kinds.count("session.update") == 2 and sim.connections == 2
+    resent = sim.received[kinds.index("session.update", 1):]
+    texts = [e["item"]["content"][0]["text"] for e in resent
+             if e["type"] == "conversation.item.create"]
+    assert texts[:2] == ["Hi, this is the shop.", "first"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "ENGINE: after a resume the server's conversation.item.added echo of a restored "
+    "function_call item is tracked as a new call, so the conversation never becomes idle "
+    "and the next turn is never sent"))
+def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: Any,
+                                            simulator: Any) -> None:
+    scenario = {"responses": [{"call": "lookup_order", "arguments": {"order_id": "1234"}},
+                              {"say": "It has shipped."},
+                              {"say": "cut", "fault": {"close": 1011}}]}
+    with simulator(scenario) as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
+                          input="order 1234?\nthanks\nstill there?\n", timeout=6)
+    assert result.returncode == 0
+    assert stdout_lines(result)[-1] == "agent: (simulated) You said: still there?"
+    assert sim.connections == 2
+
+
+def test_a_rejected_api_key_exits_3_with_one_clear_line(
+        tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
+    with simulator(api_key="the-right-key") as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--url", sim.url, input="hi\n",
+                          env_extra={"XAI_API_KEY": "a-wrong-key"})
+    assert result.returncode == 3
+    assert result.stderr == ("the service rejected the API key (HTTP 401): "
+                             "check XAI_API_KEY\n")
+    assert result.stdout == ""
+
+
+def test_an_unknown_tool_is_a_located_spec_error(tmp_path: pathlib.Path, agentrun: Any) -> None:
+    agent = tmp_path / "bad.yaml"
+    agent.write_text("name: Bad\ninstructions: x\ntools:\n  - lookup_ordr\n")
+    result = agentrun(str(agent), input="")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(f"{agent}:4:")
+    assert "Traceback" not in result.stderr
+
+
+def test_sim_command_prints_its_url_first_and_traces(tmp_path: pathlib.Path, agentrun: Any,
+                                                   cli_env: dict[str, str]) -> None:
+    trace = tmp_path / "trace.jsonl"
+    server = subprocess.Popen([*AGENTRUN, "sim", "--port", "0", "--trace", str(trace)],
+                              stdout=subprocess.PIPE, text=True, env=cli_env)
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().strip()
+        assert first.startswith("listening on ws://127.0.0.1:") and first.endswith(
+            "/v1/realtime")
+        url = first.removeprefix("listening on ")
+        result = agentrun(str(write_agent(tmp_path)), "--url", url, input="hi\n")
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert server.returncode == 0
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert events[0]["type"] == "session.created" and events[0]["dir"] == "out"
+    assert {"in", "out"} == {e["dir"] for e in events}
+
+
+@pytest.mark.parametrize("text", ["--help"])
+def test_run_help_is_written_for_a_yaml_author(agentrun: Any, text: str) -> None:
+    result = agentrun("run", text)
+    assert result.returncode == 0
+    assert "agentrun agents/support.yaml --dry-run" in result.stdout
+    assert "/call lookup_order order_id=1234" in result.stdout
