@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 from datetime import date
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -172,6 +173,14 @@ class Point:
     y: int
 
 
+class Mood(str, Enum):  # noqa: UP042  (the old style: str() gives "Mood.HAPPY")
+    HAPPY = "happy"
+
+
+class Level(Enum):
+    HIGH = 3
+
+
 class Opaque:
     def __str__(self) -> str:
         return "<opaque thing>"
@@ -190,6 +199,8 @@ class Opaque:
     (Order(id="1", when=date(2026, 1, 2)), '{"id":"1","when":"2026-01-02"}'),
     (Point(1, 2), '{"x":1,"y":2}'),
     ({"nested": Point(3, 4), "ü": "ünïcode"}, '{"nested":{"x":3,"y":4},"ü":"ünïcode"}'),
+    (Mood.HAPPY, "happy"),
+    (Level.HIGH, "3"),
     (Opaque(), "<opaque thing>"),
     (b"bytes", "b'bytes'"),
 ])

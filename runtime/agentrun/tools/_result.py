@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import pydantic_core
@@ -20,7 +21,7 @@ __all__ = ["MAX_OUTPUT_CHARS", "ToolResult", "encode_output", "error_output"]
 MAX_OUTPUT_CHARS = 16 * 1024
 """Outputs longer than this are cut: a huge result costs latency and crowds the model's context."""
 
-_JSON_TYPES = (dict, list, tuple, int, float, bool, type(None), BaseModel)
+_JSON_TYPES = (dict, list, tuple, int, float, bool, type(None), BaseModel, Enum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
 
     Args:
         value: what the tool returned. ``str`` is sent as is; dicts, lists, numbers, bools, None,
-            pydantic models and dataclass instances as JSON (nested values too: datetimes,
+            enums, pydantic models and dataclass instances as JSON (nested values too: datetimes,
             enums, paths…); anything else as ``str(value)``.
         limit: the maximum length before the output is cut with a note saying so.
 
@@ -57,7 +58,7 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
         The output text.
     """
     if isinstance(value, str):
-        text = value
+        text = str.__str__(value)  # a str-based Enum member is sent as its value, not "Cls.A"
     elif isinstance(value, _JSON_TYPES) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
