@@ -156,7 +156,8 @@ def _message(error: dict[str, Any], root: type[BaseModel],
     if kind == "literal_error":
         choices = [str(c) for c in typing.get_args(tp)] if typing.get_origin(tp) is \
             typing.Literal else []
-        hint = did_you_mean(str(value), choices) if choices else None
+        hint = did_you_mean(value, choices) if choices and isinstance(value, str) else (
+            "allowed: " + ", ".join(choices) if choices else None)
         if hint is None and ctx.get("expected"):
             hint = f"allowed: {ctx['expected']}"
         return f"unknown {what} {shown(value)}", hint, (), False

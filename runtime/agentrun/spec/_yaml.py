@@ -134,6 +134,21 @@ def _tab_error(shown: str, text: str, upto_line: int) -> SpecError | None:
     return None
 
 
+def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """A YAML parser error → (problem, hint) an author can act on."""
+    problem = exc.problem or exc.context or "not valid YAML"
+    if "expected a single document" in str(exc.context):
+        return ("the file holds more than one YAML document ('---')",
+                "an agent file is one document; remove the extra '---' part")
+    if "'\\t'" in problem:
+        return "a tab character where YAML expects spaces", "replace the tab with spaces"
+    if "mapping values are not allowed" in problem:
+        return problem, "put a value that contains ': ' in quotes, or fix the indentation"
+    if "undefined alias" in problem:
+        return problem, "define the anchor with '&name' before using '*name'"
+    return problem, "check indentation, colons and quotes here"
+
+
 class _Builder:
     """Turns a composed node tree into plain data while recording locations and problems."""
 
@@ -152,7 +167,7 @@ class _Builder:
     def build(self, node: Node, path: YamlPath) -> Any:
         self.count += 1
         if self.count > _MAX_NODES:
-            raise _err(self.shown, "the file is too large or repeats aliases too often",
+            raise _err(self.shown, "the file is too large or repeats aliases ('*') too often",
                        node.start_mark.line + 1, node.start_mark.column + 1)
         self.locations.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if id(node) in self.stack:
@@ -246,12 +261,9 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
             tabs = _tab_error(shown, text, line or len(text.splitlines()))
             if tabs is not None:
                 raise SpecErrors([tabs]) from None
-            problem = exc.problem or exc.context or "not valid YAML"
-            if "expected a single document" in str(exc.context):
-                problem = "the file holds more than one YAML document ('---')"
+            problem, hint = _explain(exc)
             raise SpecErrors([_err(shown, f"YAML syntax error: {problem}", line,
-                                   mark.column + 1 if mark else None,
-                                   hint="check indentation, colons and quotes here")]) from None
+                                   mark.column + 1 if mark else None, hint=hint)]) from None
         except yaml.YAMLError as exc:
             position = getattr(exc, "position", None)
             line = text[:position].count("\n") + 1 if position is not None else None
@@ -261,9 +273,13 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
                                    hint="an agent file needs at least 'name:' and "
                                    "'instructions:'; run 'agentrun new NAME' for a starter")])
         builder = _Builder(shown, loader)
-        data = builder.build(node, ())
+        try:
+            data = builder.build(node, ())
+        except SpecError as exc:
+            raise SpecErrors([exc]) from None
         if builder.errors:
-            raise SpecErrors(builder.errors)
+            unique = {str(e): e for e in builder.errors}
+            raise SpecErrors(list(unique.values()))
     finally:
         loader.dispose()
     if not isinstance(data, dict):

@@ -1,0 +1,114 @@
+"""Files that are not readable agent files: each problem located and said plainly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from agentrun.errors import SpecErrors
+from agentrun.spec import load_spec
+
+Problems = Callable[..., list[str]]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("", "bad.yaml: the file is empty (an agent file needs at least 'name:' and 'instructions:'; "
+         "run 'agentrun new NAME' for a starter)"),
+    ("# just a comment\n\n", "bad.yaml: the file is empty (an agent file needs at least 'name:' "
+     "and 'instructions:'; run 'agentrun new NAME' for a starter)"),
+    ("- name: T\n", "bad.yaml:1:1: the agent file must be a mapping of keys, not a list (start "
+     "with lines like 'name: My agent')"),
+    ("hello\n", "bad.yaml:1:1: the agent file must be a mapping of keys, not a single value "
+     "(start with lines like 'name: My agent')"),
+    ("name: T\ninstructions: hi\nvoice: [Ara\n", "bad.yaml:4:1: YAML syntax error: expected ',' "
+     "or ']', but got '<stream end>' (check indentation, colons and quotes here)"),
+    ("name: T\ninstructions: hi\ngreeting: Note: hi\n", "bad.yaml:3:15: YAML syntax error: "
+     "mapping values are not allowed here (put a value that contains ': ' in quotes, or fix "
+     "the indentation)"),
+    ("name: T\n---\nname: U\n", "bad.yaml:2:1: YAML syntax error: the file holds more than one "
+     "YAML document ('---') (an agent file is one document; remove the extra '---' part)"),
+    ("name: T\ninstructions: hi\nvoice: *nope\n", "bad.yaml:3:8: YAML syntax error: found "
+     "undefined alias 'nope' (define the anchor with '&name' before using '*name')"),
+    ("name: T\ninstructions: hi\nturn_detection:\n\tthreshold: 0.5\n", "bad.yaml:4:1: tab "
+     "character used for indentation (YAML indents with spaces only; replace the tab with "
+     "spaces)"),
+    ("name: T\ninstructions: hi\nvoice:\tAra\n", "bad.yaml:3:7: YAML syntax error: a tab "
+     "character where YAML expects spaces (replace the tab with spaces)"),
+    ("name: T\ninstructions: hi\nvoice: Ara\nvoice: Rex\n", "bad.yaml:4:1: duplicate key "
+     "'voice' (it is already set on line 3; keep one of them)"),
+    ("name: T\ninstructions: hi\naudio:\n  input: {format: pcm, format: pcmu}\n",
+     "bad.yaml:4:24: duplicate key 'format' (it is already set on line 4; keep one of them)"),
+    ("a: &a [*a]\n", "bad.yaml:1:4: an alias refers to itself (remove the recursive '*' alias)"),
+])
+def test_unreadable_yaml(problems: Problems, content: str, expected: str) -> None:
+    assert problems(content) == [expected]
+
+
+@pytest.mark.parametrize("tag", [
+    "!!python/object/apply:os.system ['echo pwned']",
+    "!!python/object:collections.OrderedDict {}",
+    "!!python/name:os.system",
+])
+def test_python_tags_are_refused_and_build_nothing(problems: Problems, tag: str) -> None:
+    shown_tag = tag.split()[0]
+    assert problems(f"name: {tag}\ninstructions: hi\n") == [
+        f"bad.yaml:1:7: YAML tag '{shown_tag}' is not allowed (agent files hold plain text, "
+        "numbers, lists and mappings)"]
+
+
+def test_other_tags_are_refused_too(problems: Problems) -> None:
+    assert problems("name: T\ninstructions: hi\ngreeting: !!binary aGk=\nvoice: !custom x\n") == [
+        "bad.yaml:3:11: YAML tag '!!binary' is not allowed (agent files hold plain text, "
+        "numbers, lists and mappings)",
+        "bad.yaml:4:8: YAML tag '!custom' is not allowed (agent files hold plain text, numbers, "
+        "lists and mappings)",
+    ]
+
+
+def test_an_alias_bomb_is_stopped(problems: Problems) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level in "bcdef":
+        previous = chr(ord(level) - 1)
+        lines.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    assert problems("\n".join(lines) + "\n") == [
+        "bad.yaml:1:35: the file is too large or repeats aliases ('*') too often"]
+
+
+def test_anchors_and_merge_keys_work(loaded: Callable[[str], object]) -> None:
+    spec = loaded("name: T\ninstructions: hi\n"
+                  "audio:\n  input: &fmt {format: pcmu}\n  output: {<<: *fmt, speed: 1.2}\n")
+    assert spec.audio.output.format == "pcmu"  # type: ignore[attr-defined]
+    assert spec.audio.output.speed == 1.2  # type: ignore[attr-defined]
+
+
+def test_dates_stay_text(loaded: Callable[[str], object]) -> None:
+    spec = loaded("name: T\ninstructions: hi\nvariables: {opening: 2026-01-05}\n")
+    assert spec.variables["opening"].default == "2026-01-05"  # type: ignore[attr-defined]
+
+
+def test_invalid_utf8_names_the_line(problems: Problems) -> None:
+    assert problems(b"name: T\ninstructions: caf\xe9\n") == [
+        "bad.yaml:2:18: the file is not valid UTF-8 text (byte 0xe9) (save the file as UTF-8 in "
+        "your editor)"]
+
+
+def test_binary_file(problems: Problems) -> None:
+    assert problems(b"\x7fELF\x02\x01\x00\x00") == [
+        "bad.yaml:1: this is not a text file (it contains NUL bytes) (an agent file is YAML text)"]
+
+
+def test_a_byte_order_mark_is_fine(agent_dir: Path) -> None:
+    (agent_dir / "bom.yaml").write_bytes(b"\xef\xbb\xbfname: T\ninstructions: hi\n")
+    assert load_spec("bom.yaml").name == "T"
+
+
+def test_missing_file_and_directory(agent_dir: Path) -> None:
+    with pytest.raises(SpecErrors) as missing:
+        load_spec("nope.yaml")
+    assert str(missing.value) == "nope.yaml: file not found (check the path and the spelling)"
+    (agent_dir / "agents").mkdir()
+    with pytest.raises(SpecErrors) as directory:
+        load_spec("agents")
+    assert str(directory.value) == ("agents: is a directory, not an agent file (name a .yaml "
+                                    "file, e.g. agents/support.yaml)")
