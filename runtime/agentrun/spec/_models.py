@@ -172,7 +172,8 @@ class ServerVad(BaseModel):
     """The server detects when the caller stops speaking (voice activity detection)."""
 
     model_config = _PLAIN
-    type: Literal["server_vad"] = Field("server_vad", description="Server-side turn detection.")
+    type: Literal["server_vad"] = Field("server_vad", description="Server-side turn detection.",
+                                        examples=["server_vad"])
     threshold: float = Field(0.85, ge=0.1, le=0.9, description="How loud speech must be to "
                              "count (0.1 sensitive … 0.9 only clear speech).", examples=[0.85])
     silence_duration_ms: int | None = Field(
@@ -189,7 +190,8 @@ class ManualTurns(BaseModel):
     """Push-to-talk: the client says when the caller's turn ends."""
 
     model_config = _PLAIN
-    type: Literal["manual"] = Field(description="Manual turns (push-to-talk).")
+    type: Literal["manual"] = Field(description="Manual turns (push-to-talk).",
+                                    examples=["manual"])
 
 
 TurnDetection = Annotated[
@@ -242,7 +244,8 @@ class AudioInput(_AudioFormat):
     """The caller's audio, as agentrun sends it to Grok."""
 
     transcription: Transcription = Field(default_factory=Transcription,
-                                         description="Transcription of the caller's speech.")
+                                         description="Transcription of the caller's speech.",
+                                         examples=[{"language_hint": "en", "keyterms": ["Acme"]}])
 
 
 class AudioOutput(_AudioFormat):
@@ -256,9 +259,10 @@ class Audio(BaseModel):
     """Audio formats in both directions."""
 
     model_config = _PLAIN
-    input: AudioInput = Field(default_factory=AudioInput, description="Audio from the caller.")
-    output: AudioOutput = Field(default_factory=AudioOutput,
-                                description="Audio to the caller.")
+    input: AudioInput = Field(default_factory=AudioInput, description="Audio from the caller.",
+                              examples=[{"format": "pcmu"}])
+    output: AudioOutput = Field(default_factory=AudioOutput, description="Audio to the caller.",
+                                examples=[{"format": "pcm", "rate": 24000, "speed": 1.1}])
 
 
 class ToolRef(BaseModel):
@@ -386,7 +390,8 @@ class AgentSpec(BaseModel):
         default_factory=ServerVad, description="How the end of the caller's turn is found: "
         "server_vad (automatic) or manual (push-to-talk).",
         examples=[{"type": "server_vad", "silence_duration_ms": 500}, {"type": "manual"}])
-    audio: Audio = Field(default_factory=Audio, description="Audio formats.")
+    audio: Audio = Field(default_factory=Audio, description="Audio formats.",
+                         examples=[{"input": {"format": "pcmu"}, "output": {"format": "pcmu"}}])
     tools: list[ToolRef] = Field(default_factory=list, description="Tools the agent may use.",
                                  examples=[["lookup_order", "web_search"]])
 
