@@ -156,3 +156,23 @@ def test_close_ends_once_and_input_after_close_is_refused_or_dropped():
     assert receive_and_get(conv, speech_started()) == []
     with pytest.raises(LocalProtocolError, match=r"^send_user_text: the conversation is closed$"):
         conv.send_user_text("hello", 1.0)
+
+
+def test_a_refused_session_update_ends_the_call_instead_of_waiting_in_silence():
+    conv = Conversation(make_config())
+    (action,) = conv.receive_message('{"type":"conversation.created"}', 0.0)
+    conv.send_user_audio(b"\x00\x00", 0.1)
+    assert receive_and_get(conv, {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "Invalid voice 'Aria'",
+        "event_id": action.event.event_id}}) == [EndConversation(
+            "the server refused the session configuration (invalid_request_error): "
+            "Invalid voice 'Aria'", exit_code=1)]
+    assert conv.state is State.CLOSED
+
+
+def test_an_unrelated_error_while_configuring_is_only_reported():
+    conv = Conversation(make_config())
+    receive_and_get(conv, CONVERSATION_CREATED)
+    assert receive_and_get(conv, {"type": "error", "error": {"message": "hiccup"}}) == [
+        Report("error", "server error: hiccup")]
+    assert conv.state is State.CONFIGURING

@@ -46,10 +46,15 @@ class CallBook:
         """The tracked call, or None."""
         return self._calls.get(call_id)
 
-    def track(self, call_id: str, name: str, response_id: str) -> Call | None:
-        """Start tracking a call; None when ``call_id`` is already tracked (a duplicate item)."""
+    def track(self, call_id: str, name: str, response_id: str) -> bool:
+        """Start tracking a call; False when ``call_id`` is already tracked (a duplicate item)."""
         if call_id in self._calls:
-            return None
+            return False
+        self.add(call_id, name, response_id)
+        return True
+
+    def add(self, call_id: str, name: str, response_id: str) -> Call:
+        """Track a call (replacing any call with the same id) and return it."""
         call = Call(call_id=call_id, name=name, response_id=response_id)
         self._calls[call_id] = call
         return call

@@ -10,6 +10,9 @@ State: CONNECTING (waiting for ``conversation.created``) -> CONFIGURING (``sessi
 -> IDLE <-> RESPONDING (a response is active, or requested and not yet created) -> CLOSED.
 A lost connection goes back to CONNECTING; the next ``conversation.created`` resumes.
 
+Size: one class owns one state machine, kept together as h11 keeps its transitions; the
+bookkeeping (calls, history, transcripts, held audio, reply records) lives in ``engine/_*.py``.
+
 Decisions (see also the report in the module's tests):
 * Greeting: a ``force_message`` item (§2). The server speaks the text verbatim and creates the
   response itself, so no ``response.create`` follows; ``interruptible`` maps 1:1 to
@@ -31,12 +34,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from agentrun import protocol as wire
 from agentrun.engine._calls import Call, CallBook
 from agentrun.engine._history import History
 from agentrun.engine._media import AudioHold, ReplyRecord
+from agentrun.engine._transcripts import Transcripts
 from agentrun.engine.actions import (
     Action,
-    EmitTranscript,
     EndConversation,
     PlayAudio,
     RecordMetric,
@@ -47,59 +51,6 @@ from agentrun.engine.actions import (
 )
 from agentrun.engine.setup import ConversationConfig
 from agentrun.errors import LocalProtocolError, RemoteProtocolError
-from agentrun.protocol import (
-    ClientEvent,
-    ConversationCreated,
-    ConversationItemAdded,
-    ConversationItemCreate,
-    ConversationItemDeleted,
-    ConversationItemInputAudioTranscriptionCompleted,
-    ConversationItemInputAudioTranscriptionUpdated,
-    ConversationItemTruncated,
-    ErrorClass,
-    ErrorEvent,
-    ForceMessageItem,
-    FunctionCallOutputItem,
-    InputAudioBufferAppend,
-    InputAudioBufferClear,
-    InputAudioBufferCleared,
-    InputAudioBufferCommit,
-    InputAudioBufferCommitted,
-    InputAudioBufferDtmfEventReceived,
-    InputAudioBufferSpeechStarted,
-    InputAudioBufferSpeechStopped,
-    InputAudioBufferTimeoutTriggered,
-    InputTextPart,
-    McpEvent,
-    MessageItem,
-    PcmFormat,
-    Ping,
-    ResponseCancel,
-    ResponseContentPartAdded,
-    ResponseContentPartDone,
-    ResponseCreate,
-    ResponseCreated,
-    ResponseDone,
-    ResponseFunctionCallArgumentsDelta,
-    ResponseFunctionCallArgumentsDone,
-    ResponseOutputAudioDelta,
-    ResponseOutputAudioDone,
-    ResponseOutputAudioTranscriptDelta,
-    ResponseOutputAudioTranscriptDone,
-    ResponseOutputItemAdded,
-    ResponseOutputItemDone,
-    ResponseOutputTextDelta,
-    ResponseOutputTextDone,
-    ResponseParams,
-    ResponseTextDelta,
-    ResponseTextDone,
-    SessionCreated,
-    SessionUpdate,
-    SessionUpdated,
-    TextPart,
-    UnknownServerEvent,
-    parse_server_event,
-)
 
 __all__ = ["IGNORED", "Conversation", "State"]
 
@@ -117,19 +68,19 @@ class State(enum.Enum):
 _READY = (State.IDLE, State.RESPONDING)
 
 IGNORED: dict[type, str] = {
-    Ping: "server keep-alive; there is no client pong (§1)",
-    InputAudioBufferCommitted: "the user item arrives as conversation.item.added",
-    InputAudioBufferCleared: "acknowledges our clear; nothing follows from it",
-    InputAudioBufferTimeoutTriggered: "the server re-engages a silent caller by itself",
-    InputAudioBufferDtmfEventReceived: "SIP only; agentrun has no SIP endpoint",
-    ConversationItemDeleted: "agentrun never deletes items",
-    ConversationItemTruncated: "agentrun never truncates (unsupported on Grok, §7.11)",
-    ResponseOutputItemDone: "item content arrives through the delta and done events",
-    ResponseContentPartAdded: "content arrives through the delta events",
-    ResponseContentPartDone: "content arrives through the done events",
-    ResponseOutputAudioDone: "response.done ends the response; the session tracks playback",
-    ResponseFunctionCallArgumentsDelta: "calls run on …arguments.done, with all arguments",
-    McpEvent: "MCP tools run on the xAI side; the client only watches",
+    wire.Ping: "server keep-alive; there is no client pong (§1)",
+    wire.InputAudioBufferCommitted: "the user item arrives as conversation.item.added",
+    wire.InputAudioBufferCleared: "acknowledges our clear; nothing follows from it",
+    wire.InputAudioBufferTimeoutTriggered: "the server re-engages a silent caller by itself",
+    wire.InputAudioBufferDtmfEventReceived: "SIP only; agentrun has no SIP endpoint",
+    wire.ConversationItemDeleted: "agentrun never deletes items",
+    wire.ConversationItemTruncated: "agentrun never truncates (unsupported on Grok, §7.11)",
+    wire.ResponseOutputItemDone: "item content arrives through the delta and done events",
+    wire.ResponseContentPartAdded: "content arrives through the delta events",
+    wire.ResponseContentPartDone: "content arrives through the done events",
+    wire.ResponseOutputAudioDone: "response.done ends the response; the session tracks playback",
+    wire.ResponseFunctionCallArgumentsDelta: "calls run on …arguments.done, with all arguments",
+    wire.McpEvent: "MCP tools run on the xAI side; the client only watches",
 }
 """Server events that need no action, each with the reason."""
 
@@ -154,43 +105,42 @@ class Conversation:
         self._state = State.CONNECTING
         self._configured = 0  # session.updated answers seen: 1 = first session, >1 = resumed
         self._hold = AudioHold(int(config.hold_seconds * config.input_bytes_per_second))
-        self._deferred: list[ClientEvent] = []  # user input made before the session was ready
-        self._queued: ResponseCreate | None = None
+        self._deferred: list[wire.ClientEvent] = []  # user input made before the session was ready
+        self._queued: wire.ResponseCreate | None = None
         self._response_id: str | None = None
+        self._update_id: str | None = None  # event_id of the last session.update
         self._request_id: str | None = None  # event_id of our create awaiting response.created
         self._greeting_id: str | None = None  # event_id of the force_message, until created
         self._protected: str | None = None  # the non-interruptible greeting's response id
         self._muted: set[str] = set()  # responses cancelled by barge-in: drop their output
         self._calls = CallBook()
         self._history = History()
-        self._agent_text: dict[str, tuple[str, str, list[str]]] = {}  # item -> (resp, kind, parts)
-        self._agent_final: set[str] = set()  # items whose final agent line was emitted
-        self._user_final: dict[str, str] = {}
         self._unknown_types: set[str] = set()
         self._turn = 0
         self._turn_started: float | None = None
         self.replies: dict[str, ReplyRecord] = {}
+        self._transcripts = Transcripts(self._history, self.replies)
         self._handlers: dict[type, Callable[[Any, float], list[Action]]] = {
-            ErrorEvent: self._on_error,
-            SessionCreated: self._on_session_created,
-            ConversationCreated: self._on_conversation_created,
-            SessionUpdated: self._on_session_updated,
-            ConversationItemAdded: self._on_item_added,
-            ResponseOutputItemAdded: self._on_item_added,
-            ConversationItemInputAudioTranscriptionCompleted: self._on_user_transcript,
-            ConversationItemInputAudioTranscriptionUpdated: self._on_user_transcript,
-            InputAudioBufferSpeechStarted: self._on_speech_started,
-            InputAudioBufferSpeechStopped: self._on_speech_stopped,
-            ResponseCreated: self._on_response_created,
-            ResponseOutputAudioDelta: self._on_output_audio_delta,
-            ResponseOutputAudioTranscriptDelta: self._on_agent_text_delta,
-            ResponseTextDelta: self._on_agent_text_delta,
-            ResponseOutputTextDelta: self._on_agent_text_delta,
-            ResponseOutputAudioTranscriptDone: self._on_agent_text_done,
-            ResponseTextDone: self._on_agent_text_done,
-            ResponseOutputTextDone: self._on_agent_text_done,
-            ResponseFunctionCallArgumentsDone: self._on_arguments_done,
-            ResponseDone: self._on_response_done,
+            wire.ErrorEvent: self._on_error,
+            wire.SessionCreated: self._on_session_created,
+            wire.ConversationCreated: self._on_conversation_created,
+            wire.SessionUpdated: self._on_session_updated,
+            wire.ConversationItemAdded: self._on_item_added,
+            wire.ResponseOutputItemAdded: self._on_item_added,
+            wire.ConversationItemInputAudioTranscriptionCompleted: self._on_user_transcript,
+            wire.ConversationItemInputAudioTranscriptionUpdated: self._on_user_transcript,
+            wire.InputAudioBufferSpeechStarted: self._on_speech_started,
+            wire.InputAudioBufferSpeechStopped: self._on_speech_stopped,
+            wire.ResponseCreated: self._on_response_created,
+            wire.ResponseOutputAudioDelta: self._on_output_audio_delta,
+            wire.ResponseOutputAudioTranscriptDelta: self._on_agent_text_delta,
+            wire.ResponseTextDelta: self._on_agent_text_delta,
+            wire.ResponseOutputTextDelta: self._on_agent_text_delta,
+            wire.ResponseOutputAudioTranscriptDone: self._on_agent_text_done,
+            wire.ResponseTextDone: self._on_agent_text_done,
+            wire.ResponseOutputTextDone: self._on_agent_text_done,
+            wire.ResponseFunctionCallArgumentsDone: self._on_arguments_done,
+            wire.ResponseDone: self._on_response_done,
         }
 
     # ---- properties ----------------------------------------------------------------------
@@ -230,10 +180,10 @@ class Conversation:
             and the state is unchanged; an unknown event type is reported once (debug).
         """
         try:
-            event = parse_server_event(text)
+            event = wire.parse_server_event(text)
         except RemoteProtocolError as exc:
             return [Report("warning", f"skipped a server frame: {exc}")]
-        if isinstance(event, UnknownServerEvent):
+        if isinstance(event, wire.UnknownServerEvent):
             if event.type in self._unknown_types:
                 return []
             self._unknown_types.add(event.type)
@@ -298,9 +248,10 @@ class Conversation:
         self._require_open("send_user_text")
         if not text.strip():
             return []
-        item = MessageItem(role="user", content=[InputTextPart(text=text)])
+        item = wire.MessageItem(role="user", content=[wire.InputTextPart(text=text)])
         self._start_turn(now)
-        return self._send_or_defer(ConversationItemCreate(item=item)) + self._request_response()
+        event = wire.ConversationItemCreate(item=item)
+        return self._send_or_defer(event) + self._request_response()
 
     def end_user_turn(self, now: float) -> list[Action]:
         """Manual turns: the caller finished speaking.
@@ -321,7 +272,7 @@ class Conversation:
             raise LocalProtocolError("end_user_turn is for manual turns; with server_vad the "
                                      "server detects the end of a turn itself")
         self._start_turn(now)
-        return self._send_or_defer(InputAudioBufferCommit()) + self._request_response()
+        return self._send_or_defer(wire.InputAudioBufferCommit()) + self._request_response()
 
     def interrupt(self, now: float) -> list[Action]:
         """Local barge-in (push-to-talk): stop playback and cancel the active response.
@@ -340,7 +291,7 @@ class Conversation:
             return [Report("debug", "the greeting is not interruptible; not interrupting")]
         actions = self._barge_in("interrupted by the user")
         if self.config.manual_turns:
-            actions.append(SendEvent(InputAudioBufferClear()))
+            actions.append(SendEvent(wire.InputAudioBufferClear()))
         return actions
 
     def playback_progress(self, item_id: str, played_ms: int) -> list[Action]:
@@ -397,7 +348,7 @@ class Conversation:
         self._state = State.CONNECTING
         self._response_id = self._request_id = self._greeting_id = self._protected = None
         self._muted.clear()
-        self._agent_text.clear()
+        self._transcripts.drop_unfinished()
         actions: list[Action] = [
             Report("debug", f"dropped call {c.call_id} ({c.name}): the connection ended before "
                             "its arguments did")
@@ -405,7 +356,7 @@ class Conversation:
         ]
         if was_responding:
             # The reply died with the connection: ask again once the conversation is restored.
-            self._queued = ResponseCreate()
+            self._queued = wire.ResponseCreate()
             actions.insert(0, StopPlayback("connection lost"))
         return actions
 
@@ -425,20 +376,22 @@ class Conversation:
 
     # ---- handshake -----------------------------------------------------------------------
 
-    def _on_session_created(self, event: SessionCreated, now: float) -> list[Action]:
+    def _on_session_created(self, event: wire.SessionCreated, now: float) -> list[Action]:
         # Newer servers send it before conversation.created (§1.1, §7.5): note it, wait on.
         return [Report("debug", f"session {event.session.id or '?'} created "
                                 f"(model {event.session.model or '?'})")]
 
-    def _on_conversation_created(self, event: ConversationCreated, now: float) -> list[Action]:
+    def _on_conversation_created(self, event: wire.ConversationCreated, now: float) -> list[Action]:
         if self._state is not State.CONNECTING:
             return [Report("warning", f"unexpected conversation.created while "
                                       f"{self._state.value}; ignored")]
         self._state = State.CONFIGURING
         # The full session every time (incl. audio formats), never a partial update (§7.16).
-        return [SendEvent(SessionUpdate(session=self.config.session))]
+        update = wire.SessionUpdate(session=self.config.session)
+        self._update_id = update.event_id
+        return [SendEvent(update)]
 
-    def _on_session_updated(self, event: SessionUpdated, now: float) -> list[Action]:
+    def _on_session_updated(self, event: wire.SessionUpdated, now: float) -> list[Action]:
         if self._state is not State.CONFIGURING:
             return [Report("debug", f"session.updated while {self._state.value}")]
         self._state = State.IDLE
@@ -459,11 +412,11 @@ class Conversation:
                                           "restored"))
         return actions + self._flush_calls() + self._send_queued()
 
-    def _check_echo(self, event: SessionUpdated) -> list[Action]:
+    def _check_echo(self, event: wire.SessionUpdated) -> list[Action]:
         audio = self.config.session.audio
         fmt = audio.output.format if audio else None
         _, echoed_rate = event.session.output_format()
-        if isinstance(fmt, PcmFormat) and echoed_rate is not None and echoed_rate != fmt.rate:
+        if isinstance(fmt, wire.PcmFormat) and echoed_rate is not None and echoed_rate != fmt.rate:
             # §7.14: the server may not honour non-24k output rates; playback assumes ours.
             return [Report("warning", f"the server reports output audio at {echoed_rate} Hz; "
                                       f"agentrun plays it at the configured {fmt.rate} Hz")]
@@ -472,8 +425,8 @@ class Conversation:
     def _greet(self) -> SendEvent:
         # force_message: spoken verbatim, the server creates the response itself (§2).
         text = self.config.greeting or ""
-        event = ConversationItemCreate(item=ForceMessageItem(
-            content=[TextPart(text=text)], interruptible=self.config.greeting_interruptible))
+        event = wire.ConversationItemCreate(item=wire.ForceMessageItem(
+            content=[wire.TextPart(text=text)], interruptible=self.config.greeting_interruptible))
         self._state = State.RESPONDING
         self._request_id = self._greeting_id = event.event_id
         return SendEvent(event)
@@ -484,11 +437,11 @@ class Conversation:
         """Send ``response.create`` now if nothing is active, else queue one (never two)."""
         if self._state is State.IDLE and not self._calls.running:
             self._queued = None
-            event = ResponseCreate()
+            event = wire.ResponseCreate()
             self._state = State.RESPONDING
             self._request_id = event.event_id
             return [SendEvent(event)]
-        self._queued = self._queued or ResponseCreate()
+        self._queued = self._queued or wire.ResponseCreate()
         return []
 
     def _send_queued(self) -> list[Action]:
@@ -496,7 +449,7 @@ class Conversation:
             return []
         return self._request_response()
 
-    def _on_response_created(self, event: ResponseCreated, now: float) -> list[Action]:
+    def _on_response_created(self, event: wire.ResponseCreated, now: float) -> list[Action]:
         if self._state not in _READY:
             return []
         self._state = State.RESPONDING
@@ -508,12 +461,9 @@ class Conversation:
         self._request_id = None
         return []
 
-    def _on_response_done(self, event: ResponseDone, now: float) -> list[Action]:
+    def _on_response_done(self, event: wire.ResponseDone, now: float) -> list[Action]:
         response = event.response
-        actions: list[Action] = []
-        for item_id, (rid, _, _) in list(self._agent_text.items()):
-            if rid == response.id:
-                actions += self._finish_agent_text(item_id, None)
+        actions = self._transcripts.response_done(response.id)
         usage = event.usage or response.usage
         if usage is not None:
             actions += [RecordMetric(f"{name}_tokens", float(value), "tokens", self._turn)
@@ -534,7 +484,8 @@ class Conversation:
 
     # ---- caller speech and barge-in ------------------------------------------------------
 
-    def _on_speech_started(self, event: InputAudioBufferSpeechStarted, now: float) -> list[Action]:
+    def _on_speech_started(self, event: wire.InputAudioBufferSpeechStarted,
+                           now: float) -> list[Action]:
         if self._state not in _READY:
             return []
         if self._protected is not None and self._protected == self._response_id:
@@ -547,7 +498,7 @@ class Conversation:
         if self._state is State.RESPONDING and rid is not None and rid not in self._muted:
             # Only while a response is active: a cancel after response.done is the
             # "no active response" race (§7.2). Never truncate: Grok lacks it (§7.11).
-            actions.append(SendEvent(ResponseCancel()))
+            actions.append(SendEvent(wire.ResponseCancel()))
             self._muted.add(rid)
         record = next(reversed(self.replies.values()), None)
         if record is not None and not record.interrupted and (
@@ -559,7 +510,8 @@ class Conversation:
                                            f"{record.generated_ms} ms of reply {record.item_id}"))
         return actions
 
-    def _on_speech_stopped(self, event: InputAudioBufferSpeechStopped, now: float) -> list[Action]:
+    def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped,
+                           now: float) -> list[Action]:
         # Server VAD answers by itself (§3.3): nothing to send; start the latency clock.
         self._start_turn(now)
         return []
@@ -570,7 +522,8 @@ class Conversation:
 
     # ---- agent output --------------------------------------------------------------------
 
-    def _on_output_audio_delta(self, event: ResponseOutputAudioDelta, now: float) -> list[Action]:
+    def _on_output_audio_delta(self, event: wire.ResponseOutputAudioDelta,
+                               now: float) -> list[Action]:
         if event.response_id in self._muted:
             return []  # cancelled by barge-in: never play it
         try:
@@ -592,53 +545,22 @@ class Conversation:
         return actions
 
     def _on_agent_text_delta(self, event: Any, now: float) -> list[Action]:
-        kind = "audio" if isinstance(event, ResponseOutputAudioTranscriptDelta) else "text"
-        if event.response_id in self._muted or not event.delta \
-                or event.item_id in self._agent_final:
-            return []
-        _, first_kind, parts = self._agent_text.setdefault(
-            event.item_id, (event.response_id, kind, []))
-        if first_kind != kind:
-            return []  # the same words as the other stream of this item: show them once
-        parts.append(event.delta)
-        return [EmitTranscript("agent", event.delta, False, event.item_id)]
+        if event.response_id in self._muted:
+            return []  # cancelled by barge-in: the caller will not hear these words
+        kind = "audio" if isinstance(event, wire.ResponseOutputAudioTranscriptDelta) else "text"
+        return self._transcripts.agent_delta(event.item_id, event.response_id, kind, event.delta)
 
     def _on_agent_text_done(self, event: Any, now: float) -> list[Action]:
-        kind = "audio" if isinstance(event, ResponseOutputAudioTranscriptDone) else "text"
-        entry = self._agent_text.get(event.item_id)
-        if entry is not None and entry[1] != kind:
-            return []
+        kind = "audio" if isinstance(event, wire.ResponseOutputAudioTranscriptDone) else "text"
         final = getattr(event, "transcript", None) or getattr(event, "text", None)
         if event.response_id in self._muted:
             final = None  # keep only what was shown before the barge-in
-        return self._finish_agent_text(event.item_id, final)
-
-    def _finish_agent_text(self, item_id: str, final: str | None) -> list[Action]:
-        entry = self._agent_text.pop(item_id, None)
-        text = (final or ("".join(entry[2]) if entry else "")).strip()
-        if not text or item_id in self._agent_final:
-            return []
-        self._agent_final.add(item_id)
-        self._history.set_text(item_id, "assistant", text)
-        if item_id in self.replies:
-            self.replies[item_id].transcript = text
-        return [EmitTranscript("agent", text, True, item_id)]
-
-    # ---- caller transcripts --------------------------------------------------------------
+        return self._transcripts.agent_done(event.item_id, kind, final)
 
     def _on_user_transcript(self, event: Any, now: float) -> list[Action]:
-        text = event.transcript.strip()
-        if not text:
-            return []
-        partial = isinstance(event, ConversationItemInputAudioTranscriptionUpdated) \
+        partial = isinstance(event, wire.ConversationItemInputAudioTranscriptionUpdated) \
             or getattr(event, "status", None) == "in_progress"  # §7.10
-        if partial:
-            return [EmitTranscript("user", text, False, event.item_id)]
-        if self._user_final.get(event.item_id) == text:
-            return []  # a repeated final for the same item
-        self._user_final[event.item_id] = text
-        self._history.set_text(event.item_id, "user", text)
-        return [EmitTranscript("user", text, True, event.item_id)]
+        return self._transcripts.user(event.item_id, event.transcript, partial=partial)
 
     # ---- tool calls ----------------------------------------------------------------------
 
@@ -646,7 +568,7 @@ class Conversation:
         item = event.item
         if item.type == "function_call" and item.call_id:
             rid = getattr(event, "response_id", "") or self._response_id or ""
-            if self._calls.track(item.call_id, item.name or "", rid) is None:  # §7.10
+            if not self._calls.track(item.call_id, item.name or "", rid):  # §7.10
                 return [Report("debug", f"duplicate item for call {item.call_id} ignored")]
         elif item.type == "message" and item.id:
             has_text = any(part.type == "input_text" for part in item.content or [])
@@ -654,7 +576,7 @@ class Conversation:
                 self._history.reserve(item.id, item.role)  # its transcript fills it later
         return []
 
-    def _on_arguments_done(self, event: ResponseFunctionCallArgumentsDone,
+    def _on_arguments_done(self, event: wire.ResponseFunctionCallArgumentsDone,
                            now: float) -> list[Action]:
         call = self._calls.get(event.call_id)
         if call is not None and call.arguments is not None:
@@ -668,9 +590,8 @@ class Conversation:
             return [Report("debug", f"server-side call {name!r} ({event.call_id}) not answered")]
         actions: list[Action] = []
         if call is None:
-            call = self._calls.track(event.call_id, name,
-                                     event.response_id or self._response_id or "")
-            assert call is not None  # checked above: the call_id is not tracked
+            call = self._calls.add(event.call_id, name,
+                                   event.response_id or self._response_id or "")
             actions.append(Report("debug", f"call {event.call_id} ({name}) had no function_call "
                                            "item; running it because the tool is declared"))
         call.name, call.arguments, call.started = name, event.arguments, now
@@ -693,26 +614,33 @@ class Conversation:
         for call in ready:
             output = call.output or ""
             self._history.add_output(call.call_id, output)
-            actions.append(SendEvent(ConversationItemCreate(
-                item=FunctionCallOutputItem(call_id=call.call_id, output=output))))
+            actions.append(SendEvent(wire.ConversationItemCreate(
+                item=wire.FunctionCallOutputItem(call_id=call.call_id, output=output))))
         return actions + self._request_response()
 
     # ---- errors --------------------------------------------------------------------------
 
-    def _on_error(self, event: ErrorEvent, now: float) -> list[Action]:
+    def _on_error(self, event: wire.ErrorEvent, now: float) -> list[Action]:
         error = event.error
         verdict = self._dialect.classify_error(error)
-        label = "/".join(str(p) for p in (error.type, error.code) if p is not None) or "error"
-        if verdict is ErrorClass.FATAL:
+        label = "/".join(str(p) for p in (error.type, error.code) if p is not None)
+        label = f" ({label})" if label else ""
+        if verdict is wire.ErrorClass.FATAL:
             self._state = State.CLOSED
-            return [EndConversation(f"the service refused the session ({label}): "
+            return [EndConversation(f"the service refused the session{label}: "
                                     f"{error.message} — check XAI_API_KEY and your xAI account",
                                     exit_code=3)]
+        if self._state is State.CONFIGURING and error.event_id == self._update_id \
+                and verdict is wire.ErrorClass.OTHER:
+            # Audio at an unconfigured rate is the §7.1 bug: without a session, end clearly.
+            self._state = State.CLOSED
+            return [EndConversation(f"the server refused the session configuration{label}: "
+                                    f"{error.message}", exit_code=1)]
         actions: list[Action] = []
-        if verdict is ErrorClass.BENIGN:
-            actions.append(Report("debug", f"benign race ({label}): {error.message}"))
+        if verdict is wire.ErrorClass.BENIGN:
+            actions.append(Report("debug", f"benign race{label}: {error.message}"))
         else:
-            actions.append(Report("error", f"server error ({label}): {error.message}"))
+            actions.append(Report("error", f"server error{label}: {error.message}"))
             if error.event_id is not None and error.event_id == self._request_id \
                     and self._response_id is None:
                 actions += self._request_refused(error.event_id)
@@ -725,7 +653,7 @@ class Conversation:
         if event_id == self._greeting_id:
             self._greeting_id = None
             text = _FALLBACK_GREETING.format(text=self.config.greeting)
-            event = ResponseCreate(response=ResponseParams(instructions=text))
+            event = wire.ResponseCreate(response=wire.ResponseParams(instructions=text))
             self._state = State.RESPONDING
             self._request_id = event.event_id
             return [Report("warning", "the server refused force_message; greeting by "
@@ -735,19 +663,19 @@ class Conversation:
     # ---- helpers -------------------------------------------------------------------------
 
     def _append(self, pcm: bytes) -> SendEvent:
-        return SendEvent(InputAudioBufferAppend(audio=base64.b64encode(pcm).decode("ascii")))
+        return SendEvent(wire.InputAudioBufferAppend(audio=base64.b64encode(pcm).decode("ascii")))
 
-    def _send_or_defer(self, event: ClientEvent) -> list[Action]:
+    def _send_or_defer(self, event: wire.ClientEvent) -> list[Action]:
         if self._state in _READY:
             return [self._send_deferred(event)]
         self._deferred.append(event)
         return []
 
-    def _send_deferred(self, event: ClientEvent) -> SendEvent:
+    def _send_deferred(self, event: wire.ClientEvent) -> SendEvent:
         """Send user input, recording user text in the history only once it is on the wire."""
-        if isinstance(event, ConversationItemCreate) and isinstance(event.item, MessageItem):
-            part = event.item.content[0]
-            self._history.set_text(event.item.id, "user", part.text)
+        item = getattr(event, "item", None)
+        if isinstance(item, wire.MessageItem):
+            self._history.set_text(item.id, "user", item.content[0].text)
         return SendEvent(event)
 
     def _require_open(self, method: str) -> None:
