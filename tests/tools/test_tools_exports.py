@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import agentrun.tools
+import pytest
 
 
 def test_exports() -> None:
@@ -13,3 +17,16 @@ def test_exports() -> None:
     ]
     for name in agentrun.tools.__all__:
         assert getattr(agentrun.tools, name) is not None
+
+
+def test_tool_context_imports_without_pydantic_or_entry_points() -> None:
+    code = ("import sys; from agentrun.tools import ToolContext; "
+            "print('pydantic' in sys.modules, 'importlib_metadata' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        agentrun.tools.Nope  # noqa: B018
