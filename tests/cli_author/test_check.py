@@ -1,0 +1,89 @@
+"""`agentrun check`: ok lines on stdout, or every problem on stderr with exit code 2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+REPO = Path(__file__).resolve().parents[2]
+
+Invoke = Callable[..., Result]
+
+
+def test_examples_pass(invoke: Invoke) -> None:
+    result = invoke("check", str(REPO / "agents" / "support.yaml"),
+                    str(REPO / "agents" / "booking.yaml"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (f"{REPO}/agents/support.yaml: ok\n{REPO}/agents/booking.yaml: ok\n")
+    assert result.stderr == ""
+
+
+def test_a_misspelt_voice(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("# my agent\nname: T\ninstructions: hi\nvoice:  Aria\n")
+    result = invoke("check", "bad.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == ("bad.yaml:4:9: unknown voice 'Aria' (did you mean 'Ara'? allowed: "
+                             "Ara, Rex, Sal, Eve, Leo)\n")
+
+
+def test_every_file_every_problem_and_nothing_on_stdout(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text("name: T\ninstructions: hi\n")
+    (tmp_path / "a.yaml").write_text("name: T\ninstructions: hi\nvoice: Aria\n"
+                                     "turn_detection: {threshold: 1.5}\n")
+    (tmp_path / "b.yaml").write_text("- a list\n")
+    result = invoke("check", "good.yaml", "a.yaml", "b.yaml", "missing.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "a.yaml:3:8: unknown voice 'Aria' (did you mean 'Ara'? allowed: Ara, Rex, Sal, Eve, "
+        "Leo)\n"
+        "a.yaml:4:29: threshold must be between 0.1 and 0.9, got 1.5\n"
+        "b.yaml:1:1: the agent file must be a mapping of keys, not a list (start with lines like "
+        "'name: My agent')\n"
+        "missing.yaml: file not found (check the path and the spelling)\n")
+
+
+def test_unknown_plugin_tool_gets_did_you_mean(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("name: T\ninstructions: hi\ntools:\n  - web_search\n"
+                                       "  - lookup_ordr\n  - {name: current_tim, timeout: 2}\n")
+    result = invoke("check", "bad.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "bad.yaml:5:5: no installed plugin provides 'lookup_ordr' (did you mean "
+        "'lookup_order'?)\n"
+        "bad.yaml:6:5: no installed plugin provides 'current_tim' (did you mean "
+        "'current_time'?)\n")
+
+
+@pytest.mark.parametrize(("target", "content", "expected"), [
+    ("/", None, "/: is a directory, not an agent file (name a .yaml file, e.g. "
+                "agents/support.yaml)\n"),
+    ("x.bin", b"\x7fELF\x00\x01binary", "x.bin:1: this is not a text file (it contains NUL "
+     "bytes) (an agent file is YAML text)\n"),
+    ("x.yaml", b"name: \xff\xfe\n", "x.yaml:1:7: the file is not valid UTF-8 text (byte 0xff) "
+     "(save the file as UTF-8 in your editor)\n"),
+    ("x.yaml", b"", "x.yaml: the file is empty (an agent file needs at least 'name:' and "
+     "'instructions:'; run 'agentrun new NAME' for a starter)\n"),
+    ("x.yaml", b"name: !!python/object/apply:os.system [ls]\n", "x.yaml:1:7: YAML tag "
+     "'!!python/object/apply:os.system' is not allowed (agent files hold plain text, numbers, "
+     "lists and mappings)\n"),
+])
+def test_unusable_input_never_shows_a_traceback(invoke: Invoke, tmp_path: Path, target: str,
+                                                content: bytes | None, expected: str) -> None:
+    if content is not None:
+        (tmp_path / target).write_bytes(content)
+    result = invoke("check", target)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == expected
+
+
+def test_check_needs_a_file(invoke: Invoke) -> None:
+    result = invoke("check")
+    assert result.exit_code == 2
+    assert "Missing argument 'FILE...'" in result.stderr

@@ -1,0 +1,105 @@
+"""`agentrun render`, `schema`, `new` and every command's --help."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from agentrun.spec import json_schema, load_spec, markdown_reference
+from click.testing import Result
+
+REPO = Path(__file__).resolve().parents[2]
+
+Invoke = Callable[..., Result]
+BOOKING = str(REPO / "agents" / "booking.yaml")
+
+
+def test_render_prints_the_final_instructions(invoke: Invoke) -> None:
+    result = invoke("render", BOOKING, "--var", "clinic=Smile Dental", "--var", "max_party=3",
+                    "--now", "2026-03-02T09:30", "--call", "caller=+1555",
+                    env={"CLINIC_EMERGENCY_LINE": None})  # type: ignore[dict-item]
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "You take appointment requests for Smile Dental by phone.\n"
+        "The current time is Monday 09:30 (America/New_York).\n"
+        "You may book at most 3 people in one call.\n"
+        "New patients are welcome.\n"
+        'Use current_time when the caller says "tomorrow" or "next week" to get the date '
+        "right.\n"
+        "The caller's number is +1555.\n")
+
+
+def test_render_reports_bad_values_at_the_variable(invoke: Invoke) -> None:
+    result = invoke("render", BOOKING, "--var", "max_party=few",
+                    env={"CLINIC_EMERGENCY_LINE": None})  # type: ignore[dict-item]
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"{BOOKING}:20:3: variable 'clinic' is required but has no value (pass --var "
+        "clinic=VALUE)\n"
+        f"{BOOKING}:24:3: --var max_party=few: expected a whole number ('max_party' is declared "
+        "as integer)\n")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--var", "clinic"], "Invalid value for --var: 'clinic' is not NAME=VALUE (e.g. --var "
+                          "company=Acme)"),
+    (["--now", "monday"], "Invalid value for --now: 'monday' is not a time like "
+                          "2026-03-02T09:30"),
+])
+def test_render_option_mistakes(invoke: Invoke, args: list[str], message: str) -> None:
+    result = invoke("render", BOOKING, *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"Error: {message}"
+
+
+def test_schema_prints_the_json_schema_and_the_reference(invoke: Invoke) -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json_schema()
+    assert result.stdout == (REPO / "agentrun.schema.json").read_text(encoding="utf-8")
+    markdown = invoke("schema", "--markdown")
+    assert markdown.stdout == markdown_reference()
+
+
+def test_new_writes_a_starter_that_passes_check(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("new", "pizza-orders")
+    assert result.exit_code == 0
+    assert result.stdout == "wrote pizza-orders.yaml\nnext: agentrun check pizza-orders.yaml\n"
+    spec = load_spec(tmp_path / "pizza-orders.yaml")
+    assert spec.name == "Pizza Orders"
+    checked = invoke("check", "pizza-orders.yaml")
+    assert (checked.exit_code, checked.stdout) == (0, "pizza-orders.yaml: ok\n")
+    rendered = invoke("render", "pizza-orders.yaml", "--now", "2026-03-02T09:30")
+    assert rendered.stdout == ("You are Pizza Orders, a friendly voice assistant for Example "
+                               "Inc.\nKeep answers short: this is a phone call. Today is Monday, "
+                               "02 March.\n")
+
+
+def test_new_points_at_a_schema_it_finds(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "agentrun.schema.json").write_text("{}")
+    (tmp_path / "agents").mkdir()
+    assert invoke("new", "agents/front-desk.yaml").exit_code == 0
+    first = (tmp_path / "agents" / "front-desk.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../agentrun.schema.json"
+
+
+def test_new_never_overwrites(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("precious\n")
+    result = invoke("new", "mine")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == ("mine.yaml: already exists; nothing was written (choose another "
+                             "name or remove the file first)\n")
+    assert (tmp_path / "mine.yaml").read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("command", ["check", "render", "schema", "new"])
+def test_help_is_written_for_authors_with_an_example(invoke: Invoke, command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+    assert f"agentrun {command}" in result.stdout.split("Examples:")[1]
