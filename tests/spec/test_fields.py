@@ -91,6 +91,14 @@ BAD_FIELDS = [
      "bad.yaml:3:13: variable 'now' clashes with the built-in 'now' (choose another name)"),
     ("variables: {first-name: Ann}\n", "bad.yaml:3:13: 'first-name' cannot be a variable name "
      "(use letters, digits and '_', starting with a letter)"),
+    ("variables: {x: [1, 2]}\n", "bad.yaml:3:16: default must be a single value (text, a "
+     "number or true/false), got a list"),
+    ("greeting: yes\n", "bad.yaml:3:11: greeting must be text, got true (put it in quotes)"),
+    ("description: 42\n", "bad.yaml:3:14: description must be text, got 42 (put it in quotes)"),
+    ("turn_detection: manual\n", "bad.yaml:3:17: turn_detection must be a mapping (key: value "
+     "lines), got 'manual' (write turn_detection: {type: manual})"),
+    ("audio: {input: {rate: '24000'}}\n",
+     "bad.yaml:3:23: rate must be written without quotes, got '24000'"),
     ("tools: lookup_order\n", "bad.yaml:3:8: tools must be a list, got 'lookup_order'"),
     ("tools:\n  - {name: lookup_order, timeout: soon}\n",
      "bad.yaml:4:35: expected a duration like 5, 2.5, '5s' or '500ms', got 'soon'"),
@@ -146,6 +154,12 @@ def test_a_custom_voice_needs_its_id(problems: Problems) -> None:
         "bad.yaml:3:8: missing required key 'custom'",
         "bad.yaml:3:9: unknown key 'id' (allowed: custom)",
     ]
+
+
+def test_empty_instructions(problems: Problems) -> None:
+    assert problems("name: T\ninstructions:\n") == [
+        "bad.yaml:2:14: instructions is empty (write what the agent should do after "
+        "'instructions: |')"]
 
 
 def test_empty_name_is_refused(problems: Problems) -> None:

@@ -50,6 +50,9 @@ def _instructions(doc: YamlDocument, file: Path, shown: str,
     if "instructions" in data and "instructions_file" in data:
         return None, None, [at(("instructions_file",), "give either instructions or "
                                "instructions_file, not both", key=True)]
+    if "instructions" in data and inline is None and named is None:
+        return None, None, [at(("instructions",), "instructions is empty",
+                               "write what the agent should do after 'instructions: |'")]
     if inline is None and named is None:
         return None, None, [at((), "missing required key 'instructions'",
                                "write the agent's instructions under 'instructions:' or name "

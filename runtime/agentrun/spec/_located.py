@@ -156,6 +156,8 @@ def _message(error: dict[str, Any], root: type[BaseModel],
     if kind == "literal_error":
         choices = [str(c) for c in typing.get_args(tp)] if typing.get_origin(tp) is \
             typing.Literal else []
+        if isinstance(value, str) and value in choices:  # `rate: "24000"`
+            return f"{what} must be written without quotes, got {shown(value)}", None, (), False
         hint = did_you_mean(value, choices) if choices and isinstance(value, str) else (
             "allowed: " + ", ".join(choices) if choices else None)
         if hint is None and ctx.get("expected"):
@@ -181,7 +183,12 @@ def _message(error: dict[str, Any], root: type[BaseModel],
         return f"{what} cannot contain {shown(value)}", "use letters, digits, '_', '-' or '.' " \
             "without spaces", (), False
     if kind in _KINDS:
-        return f"{what} must be {_KINDS[kind]}, got {shown(value)}", None, (), False
+        hint = None
+        if kind == "string_type" and isinstance(value, int | float):
+            hint = "put it in quotes"
+        elif what == "turn_detection" and isinstance(value, str):
+            hint = f"write turn_detection: {{type: {value}}}"
+        return f"{what} must be {_KINDS[kind]}, got {shown(value)}", hint, (), False
     return f"{what}: {error['msg']}", None, (), False
 
 

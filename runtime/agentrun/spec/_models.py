@@ -106,6 +106,12 @@ Voice = Annotated[
 ]
 
 
+def _scalar(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        fail(f"default must be a single value (text, a number or true/false), got {shown(value)}")
+    return value
+
+
 class Variable(BaseModel):
     """One template variable. ``company: Acme`` is shorthand for ``company: {default: Acme}``."""
 
@@ -114,7 +120,7 @@ class Variable(BaseModel):
         "string", description="What kind of value it holds; values from --var or the "
         "environment are converted to it. Inferred from `default` when left out.",
         examples=["integer"])
-    default: str | int | float | bool | None = Field(
+    default: Annotated[str | int | float | bool | None, BeforeValidator(_scalar)] = Field(
         None, description="The value used when nothing else sets it.", examples=["Acme"])
     required: bool = Field(
         False, description="Refuse to start when no value comes from --var, the call or "
