@@ -113,3 +113,20 @@ def test_input_during_the_outage_is_held_and_sent_after_restore():
         Report("info", "reconnected: conversation resumed, 1 item restored"),
         CREATE,
     ]
+
+
+def test_server_echo_of_a_restored_call_is_not_tracked_as_a_new_call():
+    """Found by the CLI reconnect test: the echo of a restored function_call kept us busy."""
+    conv = greeted_conversation()
+    receive_and_get(conv, response_created("r1"), call_item("c1", "lookup_order", "r1"),
+                    arguments_done("c1", "lookup_order", "{}", "r1"), response_done("r1"))
+    conv.tool_finished("c1", "ok", 1.0)
+    receive_and_get(conv, response_created("r2"), response_done("r2"))
+    conv.connection_lost(2.0)
+    receive_and_get(conv, CONVERSATION_CREATED, session_updated())
+    echo = call_item("c1", "lookup_order", via="conversation.item.added")
+    echo["item"]["status"] = "completed"
+    assert receive_and_get(conv, echo) == []
+    assert conv.idle
+    assert receive_and_get(conv, arguments_done("c1", "lookup_order")) == [
+        Report("debug", "duplicate arguments for call c1 ignored")]

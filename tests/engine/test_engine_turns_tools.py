@@ -190,3 +190,32 @@ def test_server_auto_response_after_tool_output_is_a_benign_race():
                         "Conversation already has an active response")]
     assert receive_and_get(conv, response_done("resp_auto")) == []
     assert conv.idle
+
+
+def test_a_late_duplicate_of_an_answered_call_is_not_run_again():
+    conv = make_conv()
+    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
+                    arguments_done("c1", "lookup_order"), response_done("resp_1"))
+    conv.tool_finished("c1", "ok", 0.0)
+    assert receive_and_get(conv, call_item("c1", "lookup_order", via="conversation.item.added"),
+                           arguments_done("c1", "lookup_order")) == [
+        Report("debug", "duplicate arguments for call c1 ignored")]
+
+
+def test_call_without_arguments_done_runs_from_the_response_output():
+    conv = make_conv()
+    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
+    done = response_done("resp_1")
+    done["response"]["output"] = [{"id": "item_c1", "type": "function_call", "call_id": "c1",
+                                   "name": "lookup_order", "arguments": '{"order_id":"7"}'}]
+    assert receive_and_get(conv, done) == [RunTool("c1", "lookup_order", '{"order_id":"7"}')]
+    assert not conv.idle
+
+
+def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call():
+    conv = make_conv()
+    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
+    assert not conv.idle
+    assert receive_and_get(conv, response_done("resp_1")) == [
+        Report("debug", "call c1 (lookup_order) ended without arguments; not run")]
+    assert conv.idle

@@ -100,10 +100,19 @@ class CallBook:
         self._done_responses &= still_open
         return ready
 
+    def stale(self, response_id: str) -> list[Call]:
+        """Calls still without arguments although their response is over (or unknown)."""
+        return [c for c in self._calls.values() if c.arguments is None
+                and (not c.response_id or c.response_id == response_id
+                     or c.response_id in self._done_responses)]
+
     @property
     def pending(self) -> bool:
-        """True while any call waits for its arguments, its output or its group."""
-        return bool(self._calls)
+        """True while a call waits for its output or its group, or for arguments that can
+        still come (its response is active); stale calls never block the end of a call."""
+        return any(c.arguments is not None
+                   or (c.response_id and c.response_id not in self._done_responses)
+                   for c in self._calls.values())
 
     @property
     def running(self) -> bool:

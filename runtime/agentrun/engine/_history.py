@@ -51,6 +51,10 @@ class History:
         """Record a function call the model made (and agentrun answers)."""
         self._entries[f"call:{call_id}"] = _Entry("call", arguments, call_id, name)
 
+    def has_call(self, call_id: str) -> bool:
+        """True when the call was already handled (run, answered or restored)."""
+        return f"call:{call_id}" in self._entries
+
     def add_output(self, call_id: str, output: str) -> None:
         """Record the output sent for a call."""
         self._entries[f"output:{call_id}"] = _Entry("output", output, call_id)

@@ -476,6 +476,7 @@ class Conversation:
             actions.append(Report("error", f"response {response.id} failed: "
                                            f"{details[:_MAX_DETAIL_CHARS]}"))
         self._muted.discard(response.id)
+        actions += self._settle_stale_calls(response, now)
         self._calls.response_done(response.id)
         if self._state is State.RESPONDING and self._response_id in (None, response.id):
             self._state = State.IDLE
@@ -567,6 +568,8 @@ class Conversation:
     def _on_item_added(self, event: Any, now: float) -> list[Action]:
         item = event.item
         if item.type == "function_call" and item.call_id:
+            if self._history.has_call(item.call_id):
+                return []  # the echo of a call already handled, or of one we restored
             rid = getattr(event, "response_id", "") or self._response_id or ""
             if not self._calls.track(item.call_id, item.name or "", rid):  # §7.10
                 return [Report("debug", f"duplicate item for call {item.call_id} ignored")]
@@ -579,7 +582,8 @@ class Conversation:
     def _on_arguments_done(self, event: wire.ResponseFunctionCallArgumentsDone,
                            now: float) -> list[Action]:
         call = self._calls.get(event.call_id)
-        if call is not None and call.arguments is not None:
+        if (call is not None and call.arguments is not None) \
+                or self._history.has_call(event.call_id):
             return [Report("debug", f"duplicate arguments for call {event.call_id} ignored")]
         name = event.name or (call.name if call else "")
         declared = name in self.config.function_names
@@ -601,6 +605,25 @@ class Conversation:
             actions.append(Report("warning", f"the model called unknown tool {name!r}"))
             return actions + self._flush_calls()
         actions.append(RunTool(call.call_id, name, event.arguments))
+        return actions
+
+    def _settle_stale_calls(self, response: wire.Response, now: float) -> list[Action]:
+        """Calls whose ``…arguments.done`` never came: take the arguments from the response's
+        output when it has them, else stop waiting (a call with no arguments cannot run)."""
+        actions: list[Action] = []
+        finished = {item.call_id: item for item in response.output
+                    if item.type == "function_call" and item.call_id and item.arguments}
+        for call in self._calls.stale(response.id):
+            item = finished.get(call.call_id)
+            if item is not None:
+                actions += self._on_arguments_done(wire.ResponseFunctionCallArgumentsDone(
+                    type="response.function_call_arguments.done", call_id=call.call_id,
+                    name=item.name or call.name, arguments=item.arguments or "",
+                    response_id=response.id), now)
+            else:
+                self._calls.forget(call.call_id)
+                actions.append(Report("debug", f"call {call.call_id} ({call.name}) ended "
+                                               "without arguments; not run"))
         return actions
 
     def _flush_calls(self) -> list[Action]:
