@@ -15,6 +15,7 @@ from agentrun.errors import ServiceError, TransportError
 from agentrun.io import NullEndpoint
 from agentrun.protocol import SessionProperties, TurnDetection
 from agentrun.sim import Scenario, Simulator
+from agentrun.transport import MemoryTransport
 
 CONFIG = ConversationConfig(
     session=SessionProperties(instructions="Be brief.", voice="Ara",
@@ -183,3 +184,24 @@ def test_no_server_at_all_gives_up_after_the_configured_attempts() -> None:
     with pytest.raises(TransportError) as info:
         asyncio.run(main())
     assert str(info.value).endswith("connection refused (gave up after 2 attempts)")
+
+
+def test_a_server_that_never_sets_up_the_session_is_retried_then_reported() -> None:
+    servers: list[MemoryTransport] = []
+
+    async def connect() -> MemoryTransport:
+        client, server = MemoryTransport.pair()
+        servers.append(server)  # accepts the socket, never says a word
+        return client
+
+    async def main() -> None:
+        session = Session(CONFIG, connect=connect, endpoint=NullEndpoint(["hi"]),
+                          backoff_delays=lambda: itertools.repeat(0.0),
+                          max_reconnect_attempts=2, handshake_timeout=0.05)
+        await asyncio.wait_for(session.run(), 5)
+
+    with pytest.raises(TransportError) as info:
+        asyncio.run(main())
+    assert str(info.value) == ("the service did not set up the session within 0.05 s "
+                               "(gave up after 2 attempts)")
+    assert len(servers) == 3

@@ -29,11 +29,11 @@ from agentrun.engine.actions import (
     SendEvent,
     StopPlayback,
 )
+from agentrun.engine.conversation import Conversation, State
 from agentrun.errors import AgentrunError, TransportError
 from agentrun.transport import Transport, WebSocketTransport, backoff
 
 if TYPE_CHECKING:
-    from agentrun.engine.conversation import Conversation
     from agentrun.engine.setup import ConversationConfig
     from agentrun.io import Endpoint
 
@@ -113,13 +113,16 @@ class Session:
         variables: passed to every tool call (``ToolContext.variables``).
         backoff_delays: makes the reconnect delays (tests pass zeros).
         max_reconnect_attempts: attempts per outage before giving up.
+        handshake_timeout: seconds the server may stay silent before the session is set up;
+            then the connection counts as failed (and is retried), so a caller is never left
+            waiting on a server that accepted the socket but never answers.
         clock: monotonic seconds, passed to the conversation as ``now``.
     """
 
     def __init__(self, config: ConversationConfig, *, connect: Connector, endpoint: Endpoint,
                  tools: ToolRunner | None = None, variables: Mapping[str, str] | None = None,
                  backoff_delays: Callable[[], Iterator[float]] = backoff,
-                 max_reconnect_attempts: int = 5,
+                 max_reconnect_attempts: int = 5, handshake_timeout: float = 15.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._config = config
         self._connect = connect
@@ -128,6 +131,8 @@ class Session:
         self._variables = dict(variables or {})
         self._backoff = backoff_delays
         self._max_attempts = max_reconnect_attempts
+        self._handshake_timeout = handshake_timeout
+        self._outages = 0  # consecutive connection failures without the session becoming ready
         self._clock = clock
         self._conv: Conversation | None = None
         self._transport: Transport | None = None
@@ -180,8 +185,6 @@ class Session:
             ServiceError: the service refused us (bad key, quota): reconnecting cannot help.
             TransportError: the connection failed and could not be re-established.
         """
-        from agentrun.engine.conversation import Conversation
-
         self._conv = Conversation(self._config)
         self._transport = await self._connect_first()
         try:
@@ -228,6 +231,10 @@ class Session:
     async def _resume(self, failure: TransportError) -> None:
         """The connection dropped mid-call: say so, reconnect, let the conversation resume."""
         assert self._conv is not None and self._transport is not None
+        self._outages += 1
+        if self._outages > self._max_attempts:
+            raise TransportError(f"{failure} (gave up after {self._max_attempts} attempts)",
+                                 code=failure.code) from failure
         self._status("warning", f"{failure}; reconnecting")
         async with self._lock:
             await self._perform(self._conv.connection_lost(self._clock()))
@@ -242,7 +249,7 @@ class Session:
         assert self._conv is not None and self._transport is not None
         while True:
             try:
-                text = await self._transport.recv()
+                text = await self._recv()
             except TransportError as exc:
                 if not exc.retryable:
                     raise
@@ -250,6 +257,19 @@ class Session:
                 continue
             async with self._lock:
                 await self._perform(self._conv.receive_message(text, self._clock()))
+            if self._outages and self._conv.state in (State.IDLE, State.RESPONDING):
+                self._outages = 0
+
+    async def _recv(self) -> str:
+        assert self._conv is not None and self._transport is not None
+        if self._conv.state not in (State.CONNECTING, State.CONFIGURING):
+            return await self._transport.recv()
+        try:
+            async with asyncio.timeout(self._handshake_timeout):
+                return await self._transport.recv()
+        except TimeoutError:
+            raise TransportError(f"the service did not set up the session within "
+                                 f"{self._handshake_timeout:g} s", retryable=True) from None
 
     async def _input_pump(self) -> None:
         """Send typed turns one at a time, each after the previous reply; EOF ends the call."""
@@ -266,8 +286,6 @@ class Session:
             await self._perform(self._conv.close(self._clock()))
 
     async def _until_idle(self) -> None:
-        from agentrun.engine.conversation import State
-
         assert self._conv is not None
         while not (self._conv.state is State.IDLE and self._conv.idle):
             self._changed.clear()
