@@ -287,3 +287,16 @@ def test_function_schemas_and_names_follow_the_registry() -> None:
     assert [s["name"] for s in registry.function_schemas()] == ["add", "add_async"]
     with pytest.raises(ValueError, match="two tools are named 'add'"):
         ToolRegistry.from_functions(add, add)
+
+
+class Greeter:
+    """Greet someone by name."""
+
+    async def __call__(self, name: str, /, punctuation: str = "!") -> str:
+        return f"hello {name}{punctuation}"
+
+
+def test_callable_objects_and_positional_only_parameters() -> None:
+    tool = Tool.from_function(Greeter(), name="greet")
+    assert tool.info.is_async and tool.description == "Greet someone by name."
+    assert run(tool, '{"name": "Ada", "punctuation": "?"}').output == "hello Ada?"
