@@ -77,7 +77,7 @@ def test_tool_call_sends_the_sqlite_row_and_one_response_create(
 
 def test_every_fault_is_survived_in_one_call(tmp_path: pathlib.Path, agentrun: Any,
                                             simulator: Any) -> None:
-    # the close comes first: a reconnect after tool calls is covered (and xfailed) below
+    # the close comes first here; a reconnect after a tool call has its own test below
     faults: list[dict[str, Any]] = [
         {"fault": {"close": 1011}},
         {"fault": "malformed_json"}, {"fault": "unknown_event"},
@@ -125,10 +125,6 @@ def test_reconnect_mid_call_resends_the_session_and_restores_history(
     assert texts[:2] == ["Hi, this is the shop.", "first"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ENGINE: after a resume the server's conversation.item.added echo of a restored "
-    "function_call item is tracked as a new call, so the conversation never becomes idle "
-    "and the next turn is never sent"))
 def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: Any,
                                             simulator: Any) -> None:
     scenario = {"responses": [{"call": "lookup_order", "arguments": {"order_id": "1234"}},
@@ -136,10 +132,16 @@ def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: A
                               {"say": "cut", "fault": {"close": 1011}}]}
     with simulator(scenario) as sim:
         result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
-                          input="order 1234?\nthanks\nstill there?\n", timeout=6)
-    assert result.returncode == 0
-    assert stdout_lines(result)[-1] == "agent: (simulated) You said: still there?"
+                          input="order 1234?\nthanks\nstill there?\n", timeout=15)
+    assert result.returncode == 0, result.stderr
+    assert stdout_lines(result)[-4:] == ["agent: It has shipped.",
+                                         "agent: cut …",  # the reply the close cut short
+                                         "agent: (simulated) You said: thanks",
+                                         "agent: (simulated) You said: still there?"]
     assert sim.connections == 2
+    outputs = [e for e in sim.received if e["type"] == "conversation.item.create"
+               and e["item"]["type"] == "function_call_output"]
+    assert len({o["item"]["call_id"] for o in outputs}) == 1
 
 
 def test_a_rejected_api_key_exits_3_with_one_clear_line(
