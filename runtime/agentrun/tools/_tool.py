@@ -35,6 +35,7 @@ _log = logging.getLogger("agentrun.tools")
 class ToolConfigError(ToolLoadError):
     """The YAML ``config:`` block does not fit the tool (invalid, or the tool takes none)."""
 
+
 _MAX_MESSAGE = 500  # an exception text longer than this is cut in the model's output
 
 
@@ -51,7 +52,11 @@ class Tool:
         description: the description the model sees (docstring summary or YAML override).
         timeout: seconds a call may take.
         config: the validated ``config:`` (model instance, dict, or None without a context).
-        source: where it came from, for messages (``agentrun-orders 0.1.0 (lookup_order = …)``).
+        source: where it came from, for messages (``agentrun-orders 0.1.0 (entry point …)``).
+        logger: ``agentrun.tools.<name>``, handed to the tool as ``ToolContext.logger``.
+
+    A timed-out plain function cannot be stopped: its worker thread runs on and its result is
+    dropped. Prefer ``async def`` for tools that wait on the network.
     """
 
     name: str
