@@ -23,7 +23,8 @@ from agentrun.protocol import (
 
 __all__ = [
     "CONVERSATION_CREATED", "SESSION_CREATED", "arguments_done", "assistant_item", "audio_delta",
-    "call_item", "error", "make_config", "make_conv", "norm", "receive_and_get", "response_created",
+    "call_item", "error", "event_of", "make_config", "make_conv", "norm", "receive_and_get",
+    "response_created",
     "response_done", "sent", "session_updated", "speech_started", "speech_stopped",
     "transcript_delta", "transcript_done", "user_transcript",
 ]
@@ -177,3 +178,9 @@ def user_transcript(item_id: str, text: str, status: str | None = None) -> dict[
     if status is not None:
         event["status"] = status
     return event
+
+
+def event_of(action: Action) -> Any:
+    """The client event of a ``SendEvent`` (fails the test for any other action)."""
+    assert isinstance(action, SendEvent), action
+    return action.event

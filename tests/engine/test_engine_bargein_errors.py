@@ -8,6 +8,7 @@ from _engine_helpers import (
     assistant_item,
     audio_delta,
     error,
+    event_of,
     make_conv,
     norm,
     receive_and_get,
@@ -41,7 +42,7 @@ def speaking(conv, rid="resp_1", item="item_a1", chunks=3):
 
 # ---- barge-in -----------------------------------------------------------------------------
 
-def test_speech_during_a_reply_stops_playback_cancels_and_records_what_was_heard():
+def test_speech_during_a_reply_stops_playback_cancels_and_records_what_was_heard() -> None:
     conv = make_conv()
     speaking(conv)
     conv.playback_progress("item_a1", 120)
@@ -53,7 +54,7 @@ def test_speech_during_a_reply_stops_playback_cancels_and_records_what_was_heard
     assert (record.generated_ms, record.played_ms, record.interrupted) == (300, 120, True)
 
 
-def test_audio_of_a_cancelled_response_is_never_played():
+def test_audio_of_a_cancelled_response_is_never_played() -> None:
     conv = make_conv()
     speaking(conv)
     receive_and_get(conv, speech_started())
@@ -64,7 +65,7 @@ def test_audio_of_a_cancelled_response_is_never_played():
     assert conv.state is State.IDLE
 
 
-def test_no_cancel_after_response_done_but_playback_still_stops():
+def test_no_cancel_after_response_done_but_playback_still_stops() -> None:
     """Known bug §7.2: response.cancel after the reply finished -> 'no active response'."""
     conv = make_conv()
     speaking(conv)
@@ -76,7 +77,7 @@ def test_no_cancel_after_response_done_but_playback_still_stops():
         Report("debug", "barge-in: the caller heard 250 ms of 300 ms of reply item_a1")]
 
 
-def test_barge_in_never_sends_truncate():
+def test_barge_in_never_sends_truncate() -> None:
     """Known bug §7.11: Grok has no conversation.item.truncate."""
     conv = make_conv()
     speaking(conv)
@@ -85,7 +86,7 @@ def test_barge_in_never_sends_truncate():
     assert not conv.config.dialect.supports_truncate
 
 
-def test_manual_interrupt_also_clears_the_input_buffer():
+def test_manual_interrupt_also_clears_the_input_buffer() -> None:
     conv = make_conv(manual=True)
     speaking(conv, chunks=0)
     assert norm(conv.interrupt(1.0)) == [
@@ -95,7 +96,7 @@ def test_manual_interrupt_also_clears_the_input_buffer():
 
 # ---- errors -------------------------------------------------------------------------------
 
-def test_benign_cancel_race_is_debug_and_the_conversation_goes_on():
+def test_benign_cancel_race_is_debug_and_the_conversation_goes_on() -> None:
     """Known bug §7.2: 'Cancellation failed: no active response found' must not stall us."""
     conv = make_conv()
     assert receive_and_get(conv, error("Cancellation failed: no active response found",
@@ -105,7 +106,7 @@ def test_benign_cancel_race_is_debug_and_the_conversation_goes_on():
     assert norm(conv.send_user_text("Hi", 1.0))[-1] == ("send", {"type": "response.create"})
 
 
-def test_int_code_and_unknown_errors_are_reported_and_the_conversation_goes_on():
+def test_int_code_and_unknown_errors_are_reported_and_the_conversation_goes_on() -> None:
     conv = make_conv()
     assert receive_and_get(conv, error("Something broke", code=500, kind="server_error")) == [
         Report("error", "server error (server_error/500): Something broke")]
@@ -114,7 +115,7 @@ def test_int_code_and_unknown_errors_are_reported_and_the_conversation_goes_on()
         PlayAudio(b"\x01\x00", "resp_1", "item_a1")]
 
 
-def test_auth_error_ends_the_conversation_with_exit_code_3():
+def test_auth_error_ends_the_conversation_with_exit_code_3() -> None:
     conv = make_conv()
     assert receive_and_get(conv, error("Incorrect API key provided", kind="invalid_request_error",
                                        code="invalid_api_key")) == [EndConversation(
@@ -124,16 +125,16 @@ def test_auth_error_ends_the_conversation_with_exit_code_3():
     assert receive_and_get(conv, speech_started()) == []
 
 
-def test_refused_response_create_returns_to_idle():
+def test_refused_response_create_returns_to_idle() -> None:
     conv = make_conv()
-    create = conv.send_user_text("Hi", 0.0)[-1].event
+    create = event_of(conv.send_user_text("Hi", 0.0)[-1])
     assert receive_and_get(conv, error("bad request", kind="invalid_request_error",
                                        event_id=create.event_id)) == [
         Report("error", "server error (invalid_request_error): bad request")]
     assert conv.state is State.IDLE and conv.idle
 
 
-def test_failed_response_is_reported_with_its_details():
+def test_failed_response_is_reported_with_its_details() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, response_done("resp_1", "failed")
@@ -143,7 +144,7 @@ def test_failed_response_is_reported_with_its_details():
     assert conv.state is State.IDLE
 
 
-def test_malformed_and_unknown_frames_never_stop_reception():
+def test_malformed_and_unknown_frames_never_stop_reception() -> None:
     conv = make_conv()
     assert conv.receive_message('{"type": "response.output_audio.delta", "delta": "' + "A" * 5000,
                                 0.0) == [Report(
@@ -159,7 +160,7 @@ def test_malformed_and_unknown_frames_never_stop_reception():
 
 # ---- transcripts and metrics --------------------------------------------------------------
 
-def test_user_partials_and_a_single_final_per_item():
+def test_user_partials_and_a_single_final_per_item() -> None:
     """Known bug §7.10: partials arrive as …completed with status in_progress."""
     conv = make_conv()
     assert receive_and_get(conv, user_transcript("u1", "What's", "in_progress"),
@@ -173,7 +174,7 @@ def test_user_partials_and_a_single_final_per_item():
         EmitTranscript("user", "What's the weather?", True, "u1")]
 
 
-def test_agent_transcript_deltas_then_one_final_line():
+def test_agent_transcript_deltas_then_one_final_line() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), assistant_item("a1", "resp_1"))
     assert receive_and_get(conv, transcript_delta("resp_1", "a1", "Sure, "),
@@ -186,7 +187,7 @@ def test_agent_transcript_deltas_then_one_final_line():
         EmitTranscript("agent", "Sure, it ships.", True, "a1")]
 
 
-def test_text_only_reply_is_final_at_response_done_and_output_text_is_not_doubled():
+def test_text_only_reply_is_final_at_response_done_and_output_text_is_not_doubled() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, {"type": "response.text.delta", "response_id": "resp_1",
@@ -198,7 +199,7 @@ def test_text_only_reply_is_final_at_response_done_and_output_text_is_not_double
         EmitTranscript("agent", "Hello", True, "a1")]
 
 
-def test_latency_from_end_of_speech_to_first_audio_and_token_usage():
+def test_latency_from_end_of_speech_to_first_audio_and_token_usage() -> None:
     conv = make_conv()
     receive_and_get(conv, speech_stopped(), now=10.0)
     receive_and_get(conv, response_created("resp_1"))
@@ -213,7 +214,7 @@ def test_latency_from_end_of_speech_to_first_audio_and_token_usage():
         RecordMetric("output_tokens", 20.0, "tokens", 1)]
 
 
-def test_empty_usage_gives_no_metric():
+def test_empty_usage_gives_no_metric() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, response_done("resp_1", usage={})) == []

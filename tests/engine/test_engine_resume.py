@@ -34,7 +34,7 @@ def greeted_conversation() -> Conversation:
     return conv
 
 
-def test_resume_resends_session_restores_items_and_does_not_greet_again():
+def test_resume_resends_session_restores_items_and_does_not_greet_again() -> None:
     conv = greeted_conversation()
     conv.send_user_text("Where is order 1?", 1.0)
     receive_and_get(conv, response_created("r1"), call_item("c1", "lookup_order", "r1"),
@@ -65,7 +65,7 @@ def test_resume_resends_session_restores_items_and_does_not_greet_again():
     assert conv.idle
 
 
-def test_a_reply_cut_by_the_drop_is_asked_for_again():
+def test_a_reply_cut_by_the_drop_is_asked_for_again() -> None:
     conv = greeted_conversation()
     conv.send_user_text("Hi", 1.0)
     receive_and_get(conv, response_created("r1"), assistant_item("a1", "r1"),
@@ -78,7 +78,7 @@ def test_a_reply_cut_by_the_drop_is_asked_for_again():
     assert conv.state is State.RESPONDING
 
 
-def test_a_tool_running_across_the_drop_is_answered_after_resume():
+def test_a_tool_running_across_the_drop_is_answered_after_resume() -> None:
     conv = greeted_conversation()
     receive_and_get(conv, response_created("r1"), call_item("c1", "lookup_order", "r1"))
     assert receive_and_get(conv, arguments_done("c1", "lookup_order", "{}", "r1"), now=1.0) == [
@@ -99,7 +99,7 @@ def test_a_tool_running_across_the_drop_is_answered_after_resume():
     ]
 
 
-def test_input_during_the_outage_is_held_and_sent_after_restore():
+def test_input_during_the_outage_is_held_and_sent_after_restore() -> None:
     conv = greeted_conversation()
     conv.connection_lost(1.0)
     assert conv.send_user_audio(b"\x05\x00", 1.1) == []
@@ -115,7 +115,7 @@ def test_input_during_the_outage_is_held_and_sent_after_restore():
     ]
 
 
-def test_server_echo_of_a_restored_call_is_not_tracked_as_a_new_call():
+def test_server_echo_of_a_restored_call_is_not_tracked_as_a_new_call() -> None:
     """Found by the CLI reconnect test: the echo of a restored function_call kept us busy."""
     conv = greeted_conversation()
     receive_and_get(conv, response_created("r1"), call_item("c1", "lookup_order", "r1"),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import pathlib
+from typing import Any
 
 import pytest
+from _engine_helpers import event_of
 from agentrun.engine import Conversation, ConversationConfig, connection_url, session_properties
 from agentrun.errors import SpecErrors
-from agentrun.spec import load_spec
+from agentrun.protocol import SessionProperties
+from agentrun.spec import AgentSpec, load_spec
 
 LOOKUP = {"type": "function", "name": "lookup_order", "description": "Find an order.",
           "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}},
@@ -39,13 +42,13 @@ turn_detection: {type: server_vad, silence_duration_ms: 500}
 """
 
 
-def spec_from(tmp_path: pathlib.Path, text: str):
+def spec_from(tmp_path: pathlib.Path, text: str) -> AgentSpec:
     path = tmp_path / "agent.yaml"
     path.write_text(text)
     return load_spec(path)
 
 
-def wire(session) -> dict[str, object]:
+def wire(session: SessionProperties) -> dict[str, Any]:
     return json.loads(session.model_dump_json(exclude_none=True))
 
 
@@ -119,7 +122,7 @@ def test_session_update_always_carries_the_audio_config(tmp_path: pathlib.Path) 
     conv = Conversation(config)
     for _ in range(2):  # first connect and a resume
         (action,) = conv.receive_message('{"type":"conversation.created"}', 0.0)
-        session = wire(action.event.session)  # type: ignore[union-attr]
+        session = wire(event_of(action).session)
         assert session["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 22050}
         assert session["voice"] == "Eve"
         conv.receive_message('{"type":"session.updated","session":{}}', 0.0)

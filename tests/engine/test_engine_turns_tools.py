@@ -6,6 +6,7 @@ import pytest
 from _engine_helpers import (
     arguments_done,
     call_item,
+    event_of,
     make_conv,
     norm,
     receive_and_get,
@@ -27,20 +28,20 @@ def output(call_id: str, text: str) -> tuple[str, dict[str, object]]:
         "type": "function_call_output", "call_id": call_id, "output": text}})
 
 
-def test_server_vad_turn_sends_nothing_on_speech_stopped():
+def test_server_vad_turn_sends_nothing_on_speech_stopped() -> None:
     conv = make_conv()
     assert receive_and_get(conv, speech_started()) == [StopPlayback("caller started speaking")]
     assert receive_and_get(conv, speech_stopped()) == []
     assert conv.state is State.IDLE
 
 
-def test_text_turn_sends_item_then_response_create():
+def test_text_turn_sends_item_then_response_create() -> None:
     conv = make_conv()
     assert norm(conv.send_user_text("Hi", 1.0)) == [USER_HI, CREATE]
     assert conv.state is State.RESPONDING and not conv.idle
 
 
-def test_response_create_is_queued_while_a_response_is_active():
+def test_response_create_is_queued_while_a_response_is_active() -> None:
     """Known bug §7.2: a second response.create gets 'already has an active response'."""
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
@@ -51,20 +52,20 @@ def test_response_create_is_queued_while_a_response_is_active():
     assert conv.idle
 
 
-def test_manual_turn_commits_then_creates_a_response():
+def test_manual_turn_commits_then_creates_a_response() -> None:
     conv = make_conv(manual=True)
     assert norm(conv.end_user_turn(2.0)) == [
         ("send", {"type": "input_audio_buffer.commit"}), CREATE]
 
 
-def test_end_user_turn_is_refused_under_server_vad():
+def test_end_user_turn_is_refused_under_server_vad() -> None:
     conv = make_conv()
     with pytest.raises(LocalProtocolError, match="end_user_turn is for manual turns"):
         conv.end_user_turn(0.0)
     assert conv.state is State.IDLE
 
 
-def test_one_call_runs_and_its_output_is_followed_by_one_response_create():
+def test_one_call_runs_and_its_output_is_followed_by_one_response_create() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("call_1", "lookup_order"))
     assert receive_and_get(conv, arguments_done("call_1", "lookup_order", '{"order_id":"1"}'),
@@ -78,16 +79,16 @@ def test_one_call_runs_and_its_output_is_followed_by_one_response_create():
     ]
 
 
-def test_output_is_encoded_once():
+def test_output_is_encoded_once() -> None:
     """Known bug §7.7: pipecat double-encoded JSON outputs."""
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("call_1", "lookup_order"),
                     arguments_done("call_1", "lookup_order"), response_done("resp_1"))
-    event = conv.tool_finished("call_1", '{"t": 75}', 1.0)[1].event
+    event = event_of(conv.tool_finished("call_1", '{"t": 75}', 1.0)[1])
     assert '"output":"{\\"t\\": 75}"' in event.model_dump_json(exclude_none=True)
 
 
-def test_calls_of_one_response_run_together_and_answer_once():
+def test_calls_of_one_response_run_together_and_answer_once() -> None:
     conv = make_conv(tools=("a", "b"))
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "a"), call_item("c2", "b"))
     assert receive_and_get(conv, arguments_done("c1", "a"), arguments_done("c2", "b")) == [
@@ -100,7 +101,7 @@ def test_calls_of_one_response_run_together_and_answer_once():
     assert conv.idle
 
 
-def test_outputs_wait_for_response_done_before_being_sent():
+def test_outputs_wait_for_response_done_before_being_sent() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
                     arguments_done("c1", "lookup_order"))
@@ -108,7 +109,7 @@ def test_outputs_wait_for_response_done_before_being_sent():
     assert receive_and_get(conv, response_done("resp_1")) == [output("c1", "ok"), CREATE]
 
 
-def test_duplicate_items_and_arguments_for_one_call_run_it_once():
+def test_duplicate_items_and_arguments_for_one_call_run_it_once() -> None:
     """Known bug §7.10: Grok may send conversation.item.added twice for one call."""
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
@@ -120,7 +121,7 @@ def test_duplicate_items_and_arguments_for_one_call_run_it_once():
         Report("debug", "duplicate arguments for call c1 ignored")]
 
 
-def test_server_side_builtin_calls_are_never_answered():
+def test_server_side_builtin_calls_are_never_answered() -> None:
     """Known bug §7.9: answering x_keyword_search makes the server apologise in a 2nd response."""
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
@@ -133,7 +134,7 @@ def test_server_side_builtin_calls_are_never_answered():
     assert conv.idle
 
 
-def test_untracked_call_of_a_declared_tool_still_runs():
+def test_untracked_call_of_a_declared_tool_still_runs() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, arguments_done("c9", "lookup_order")) == [
@@ -142,7 +143,7 @@ def test_untracked_call_of_a_declared_tool_still_runs():
         RunTool("c9", "lookup_order", "{}")]
 
 
-def test_unknown_tool_from_the_model_gets_an_error_output_at_once():
+def test_unknown_tool_from_the_model_gets_an_error_output_at_once() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "cancel_order"))
     assert receive_and_get(conv, arguments_done("c1", "cancel_order")) == [
@@ -153,20 +154,20 @@ def test_unknown_tool_from_the_model_gets_an_error_output_at_once():
         CREATE]
 
 
-def test_bad_json_arguments_are_passed_raw_to_the_runner():
+def test_bad_json_arguments_are_passed_raw_to_the_runner() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
     assert receive_and_get(conv, arguments_done("c1", "lookup_order", '{"order_id": 12')) == [
         RunTool("c1", "lookup_order", '{"order_id": 12')]
 
 
-def test_tool_finished_for_an_unknown_call_is_a_local_error():
+def test_tool_finished_for_an_unknown_call_is_a_local_error() -> None:
     conv = make_conv()
     with pytest.raises(LocalProtocolError, match="'nope', which is not running"):
         conv.tool_finished("nope", "x", 0.0)
 
 
-def test_text_typed_while_a_tool_runs_is_answered_with_the_tool_output_in_one_response():
+def test_text_typed_while_a_tool_runs_is_answered_with_the_tool_output_in_one_response() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
                     arguments_done("c1", "lookup_order"), response_done("resp_1"))
@@ -176,12 +177,12 @@ def test_text_typed_while_a_tool_runs_is_answered_with_the_tool_output_in_one_re
     assert not conv.idle
 
 
-def test_server_auto_response_after_tool_output_is_a_benign_race():
+def test_server_auto_response_after_tool_output_is_a_benign_race() -> None:
     """PR #3960: Grok may auto-create a response before our response.create."""
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
                     arguments_done("c1", "lookup_order"), response_done("resp_1"))
-    create = conv.tool_finished("c1", "ok", 0.0)[-1].event
+    create = event_of(conv.tool_finished("c1", "ok", 0.0)[-1])
     assert receive_and_get(conv, response_created("resp_auto"), {
         "type": "error", "error": {"code": "conversation_already_has_active_response",
                                    "message": "Conversation already has an active response",
@@ -192,7 +193,7 @@ def test_server_auto_response_after_tool_output_is_a_benign_race():
     assert conv.idle
 
 
-def test_a_late_duplicate_of_an_answered_call_is_not_run_again():
+def test_a_late_duplicate_of_an_answered_call_is_not_run_again() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
                     arguments_done("c1", "lookup_order"), response_done("resp_1"))
@@ -202,7 +203,7 @@ def test_a_late_duplicate_of_an_answered_call_is_not_run_again():
         Report("debug", "duplicate arguments for call c1 ignored")]
 
 
-def test_call_without_arguments_done_runs_from_the_response_output():
+def test_call_without_arguments_done_runs_from_the_response_output() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
     done = response_done("resp_1")
@@ -212,7 +213,7 @@ def test_call_without_arguments_done_runs_from_the_response_output():
     assert not conv.idle
 
 
-def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call():
+def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
     assert not conv.idle

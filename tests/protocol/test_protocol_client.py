@@ -25,6 +25,7 @@ from agentrun.protocol import (
     ResponseCreate,
     SessionProperties,
     SessionUpdate,
+    Tool,
     TurnDetection,
     XSearchTool,
 )
@@ -77,9 +78,10 @@ def test_function_call_output_is_the_string_as_is() -> None:
 
 
 def test_tools_serialise_in_the_flat_grok_shape() -> None:
-    tools = [FunctionTool(name="f", description="d"), XSearchTool(allowed_x_handles=["xai"]),
-             FileSearchTool(vector_store_ids=["collection_1"], max_num_results=5),
-             McpTool(server_url="https://mcp.example", server_label="ex")]
+    mcp = McpTool.model_validate({"server_url": "https://mcp.example", "server_label": "ex"})
+    tools: list[Tool] = [FunctionTool(name="f", description="d"),
+                         XSearchTool(allowed_x_handles=["xai"]),
+                         FileSearchTool(vector_store_ids=["collection_1"], max_num_results=5), mcp]
     assert wire(SessionUpdate(session=SessionProperties(tools=tools)))["session"] == {"tools": [
         {"type": "function", "name": "f", "description": "d",
          "parameters": {"type": "object", "properties": {}}},

@@ -81,6 +81,7 @@ def test_samples_cover_every_union_member() -> None:
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
 def test_each_event_parses_without_event_id_and_with_unknown_fields(kind: str) -> None:
     event = parse_server_event(json.dumps({"type": kind, "surprise": [1, 2], **SAMPLES[kind]}))
+    assert not isinstance(event, UnknownServerEvent)
     assert event.type == kind
     assert event.event_id is None
     assert not hasattr(event, "surprise")

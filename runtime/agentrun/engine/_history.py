@@ -70,6 +70,7 @@ class History:
         """
         events = []
         for entry in self._entries.values():
+            item: FunctionCallItem | FunctionCallOutputItem | MessageItem
             if entry.kind == "call":
                 item = FunctionCallItem(call_id=entry.call_id, name=entry.name,
                                         arguments=entry.text or "")
