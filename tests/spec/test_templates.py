@@ -71,11 +71,25 @@ def test_the_sandbox_also_holds_at_render_time() -> None:
     spec = AgentSpec.model_validate({"name": "T", "instructions": "x {{ ''.__class__ }}"})
     assert rendered_problems(spec) == [
         "<agent>:1:1: instructions could not be rendered: access to attribute '__class__' of "
-        "'str' object is unsafe. (templates cannot reach names that start with '_')"]
+        "'str' object is unsafe. (templates can read values but cannot change them or reach "
+        "Python internals)"]
     mutating = AgentSpec.model_validate({"name": "T", "instructions": "{{ [1].append(2) }}"})
     assert rendered_problems(mutating) == [
         "<agent>:1:1: instructions could not be rendered: access to attribute 'append' of "
-        "'list' object is unsafe. (templates cannot reach names that start with '_')"]
+        "'list' object is unsafe. (templates can read values but cannot change them or reach "
+        "Python internals)"]
+
+
+@pytest.mark.parametrize(("template", "reason"), [
+    ("{{ 'a' * 10**6 }}", "result longer than 100000 characters or items"),
+    ("{{ [0] * 200000 }}", "result longer than 100000 characters or items"),
+    ("{{ 2 ** 1000 }}", "exponent too large for a template"),
+])
+def test_huge_results_are_refused(template: str, reason: str) -> None:
+    spec = AgentSpec.model_validate({"name": "T", "instructions": template})
+    assert rendered_problems(spec) == [f"<agent>:1:1: instructions could not be rendered: {reason}"]
+    small = AgentSpec.model_validate({"name": "T", "instructions": "{{ 'ab' * 3 }} {{ 2 ** 3 }}"})
+    assert render_instructions(small, now=MONDAY) == "ababab 8"
 
 
 def test_a_runtime_failure_is_located_at_its_line(loaded: Loaded) -> None:

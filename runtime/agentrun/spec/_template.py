@@ -47,10 +47,33 @@ class TemplateOrigin:
         return self.line + template_line - 1, self.column
 
 
+_MAX_SIZE = 100_000
+_UNSAFE_HINT = "templates can read values but cannot change them or reach Python internals"
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox (no `_` attributes, no unsafe callables, no list.append) that also
+    refuses `*` and `**` results too big to be meant (`{{ 'a' * 10**9 }}`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 100:
+                raise OverflowError("exponent too large for a template")
+            return left**right
+        size = 0
+        for sequence, count in ((left, right), (right, left)):
+            if isinstance(sequence, str | list | tuple) and isinstance(count, int):
+                size = len(sequence) * count
+        if size > _MAX_SIZE:
+            raise OverflowError(f"result longer than {_MAX_SIZE} characters or items")
+        return left * right
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
-    # Immutable sandbox: no `_` attributes, no unsafe callables, no mutating list.append etc.
-    return ImmutableSandboxedEnvironment(
+    return _Sandbox(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
         finalize=lambda value: "" if value is None else value)
 
@@ -233,5 +256,5 @@ def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = N
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise SpecErrors([SpecError(f"instructions could not be rendered: {reason}",
                                     path=origin.path, line=line, column=column,
-                                    hint=_BLOCKED_HINT if "unsafe" in reason else None)]
+                                    hint=_UNSAFE_HINT if "unsafe" in reason else None)]
                          ) from None
