@@ -218,3 +218,13 @@ def test_empty_usage_gives_no_metric() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, response_done("resp_1", usage={})) == []
+
+
+def test_barge_in_before_our_response_exists_cancels_it_once_created() -> None:
+    conv = make_conv()
+    conv.send_user_text("Tell me a story", 0.0)
+    assert receive_and_get(conv, speech_started()) == [StopPlayback("caller started speaking")]
+    assert receive_and_get(conv, response_created("resp_1")) == [CANCEL]
+    assert receive_and_get(conv, audio_delta("resp_1", "a1", PCM_100MS)) == []
+    assert receive_and_get(conv, response_done("resp_1", "cancelled")) == []
+    assert conv.idle

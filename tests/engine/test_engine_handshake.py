@@ -177,3 +177,12 @@ def test_an_unrelated_error_while_configuring_is_only_reported() -> None:
     assert receive_and_get(conv, {"type": "error", "error": {"message": "hiccup"}}) == [
         Report("error", "server error: hiccup")]
     assert conv.state is State.CONFIGURING
+
+
+def test_non_interruptible_greeting_is_protected_before_its_response_exists() -> None:
+    conv = Conversation(make_config(greeting="This call is recorded.",
+                                    greeting_interruptible=False))
+    receive_and_get(conv, CONVERSATION_CREATED, session_updated())
+    assert receive_and_get(conv, speech_started()) == [
+        Report("debug", "caller spoke during the non-interruptible greeting")]
+    assert receive_and_get(conv, response_created("resp_g")) == []

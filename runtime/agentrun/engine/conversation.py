@@ -112,6 +112,7 @@ class Conversation:
         self._request_id: str | None = None  # event_id of our create awaiting response.created
         self._greeting_id: str | None = None  # event_id of the force_message, until created
         self._protected: str | None = None  # the non-interruptible greeting's response id
+        self._cancel_on_create: str | None = None  # request barged into before it was created
         self._muted: set[str] = set()  # responses cancelled by barge-in: drop their output
         self._calls = CallBook()
         self._history = History()
@@ -287,7 +288,7 @@ class Conversation:
         """
         if self._state not in _READY:
             return []
-        if self._protected is not None and self._protected == self._response_id:
+        if self._uninterruptible():
             return [Report("debug", "the greeting is not interruptible; not interrupting")]
         actions = self._barge_in("interrupted by the user")
         if self.config.manual_turns:
@@ -347,6 +348,7 @@ class Conversation:
         was_responding = self._state is State.RESPONDING
         self._state = State.CONNECTING
         self._response_id = self._request_id = self._greeting_id = self._protected = None
+        self._cancel_on_create = None
         self._muted.clear()
         self._transcripts.drop_unfinished()
         actions: list[Action] = [
@@ -458,8 +460,13 @@ class Conversation:
             if not self.config.greeting_interruptible:
                 self._protected = event.response.id
             self._greeting_id = None
-        self._request_id = None
-        return []
+        actions: list[Action] = []
+        if self._cancel_on_create is not None and self._cancel_on_create == self._request_id:
+            # The caller barged in before our response existed: cancel it now it does.
+            actions.append(SendEvent(wire.ResponseCancel()))
+            self._muted.add(event.response.id)
+        self._request_id = self._cancel_on_create = None
+        return actions
 
     def _on_response_done(self, event: wire.ResponseDone, now: float) -> list[Action]:
         response = event.response
@@ -489,7 +496,7 @@ class Conversation:
                            now: float) -> list[Action]:
         if self._state not in _READY:
             return []
-        if self._protected is not None and self._protected == self._response_id:
+        if self._uninterruptible():
             return [Report("debug", "caller spoke during the non-interruptible greeting")]
         return self._barge_in("caller started speaking")
 
@@ -501,6 +508,8 @@ class Conversation:
             # "no active response" race (§7.2). Never truncate: Grok lacks it (§7.11).
             actions.append(SendEvent(wire.ResponseCancel()))
             self._muted.add(rid)
+        elif self._state is State.RESPONDING and rid is None and self._request_id is not None:
+            self._cancel_on_create = self._request_id  # cancelling now would race its creation
         record = next(reversed(self.replies.values()), None)
         if record is not None and not record.interrupted and (
                 record.response_id == rid
@@ -510,6 +519,12 @@ class Conversation:
             actions.append(Report("debug", f"barge-in: the caller heard {record.heard_ms} ms of "
                                            f"{record.generated_ms} ms of reply {record.item_id}"))
         return actions
+
+    def _uninterruptible(self) -> bool:
+        """True while the non-interruptible greeting is requested or playing."""
+        if self._greeting_id is not None:
+            return not self.config.greeting_interruptible
+        return self._protected is not None and self._protected == self._response_id
 
     def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped,
                            now: float) -> list[Action]:
