@@ -152,9 +152,10 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
                                      param_hint="--now") from exc
     api_key = os.environ.get(api_key_env) or None
     offline = api_key is None and url is None
-    if offline and not dry_run:
-        click.echo("agentrun: " + _OFFLINE_NOTICE.format(env=api_key_env), err=True)
     spec, registry, config, tool_vars = _prepare(file, _parse_vars(var_pairs), now)
+    if offline and not dry_run:
+        # the first thing on stderr, before anything is sent: the caller must know it's simulated
+        click.echo("agentrun: " + _OFFLINE_NOTICE.format(env=api_key_env), err=True)
     target = connection_url(spec, url or DEFAULT_BASE_URL)
     if dry_run:
         document = dry_run_document(config, target, api_key_env, api_key is not None)

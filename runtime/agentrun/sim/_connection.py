@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
-from agentrun.sim._audio import bytes_per_ms, chunk_b64, input_level, parse_format
+from agentrun.sim._audio import bytes_per_ms, input_level, parse_format
+from agentrun.sim._responses import Closed, Response, respond
 from agentrun.sim._scenario import ERROR_PRESETS, Call, Entry, Fault
 
 if TYPE_CHECKING:
@@ -33,14 +34,10 @@ __all__ = ["SimConnection"]
 
 _SPEECH_LEVEL = 500  # peak level (of 32768) that counts as speech: about -36 dBFS
 _DEFAULT_SILENCE_MS = 500
-_MS_PER_CHAR = 60  # simulated speaking rate, about 16 characters per second
-_YIELD_EVERY = 16  # fast pace: let incoming events (cancel, barge-in) in this often
 
 _log = logging.getLogger("agentrun.sim")
 
 
-class _Closed(Exception):
-    """A ``close`` fault ended the socket; the response stops there."""
 
 
 def _dumps(event: dict[str, Any]) -> str:
@@ -60,15 +57,6 @@ def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
             into[key] = value
 
 
-class _Response:
-    """The one active response of a connection (at most one at a time, reference §8)."""
-
-    __slots__ = ("id", "output", "task")
-
-    def __init__(self, response_id: str) -> None:
-        self.id = response_id
-        self.output: list[dict[str, Any]] = []
-        self.task: asyncio.Task[None] | None = None
 
 
 class SimConnection:
@@ -84,7 +72,7 @@ class SimConnection:
             "turn_detection": {"type": None}, "tools": [],
         }
         self.items: list[dict[str, Any]] = []
-        self.active: _Response | None = None
+        self.active: Response | None = None
         self.pending_call: Call | None = None
         self.race_armed = False
         self.audio_bytes = 0
@@ -195,12 +183,12 @@ class SimConnection:
         td = self.session.get("turn_detection")
         return td if isinstance(td, dict) and td.get("type") == "server_vad" else None
 
-    def _format(self, direction: str) -> tuple[str, int]:
+    def audio_format(self, direction: str) -> tuple[str, int]:
         audio = self.session.get("audio")
         side = audio.get(direction) if isinstance(audio, dict) else None
         return parse_format(side.get("format") if isinstance(side, dict) else None)
 
-    async def _add_item(self, item: dict[str, Any]) -> None:
+    async def add_item(self, item: dict[str, Any]) -> None:
         self.items.append(item)
         await self.send({"type": "conversation.item.added", "previous_item_id": None,
                          "item": item}, item.get("call_id"))
@@ -219,7 +207,7 @@ class SimConnection:
                             if isinstance(p, dict))
             await self._start_response(Entry(say=text), server_initiated=True)
             return
-        await self._add_item(item)
+        await self.add_item(item)
         if item["type"] == "message" and item.get("role") == "user":
             self.pending_call = _slash_call(_item_text(item)) or self.pending_call
         if item["type"] == "function_call_output" and self.race_armed and self.active is None:
@@ -249,7 +237,7 @@ class SimConnection:
         vad = self._turn_detection()
         if vad is None or not raw:
             return
-        fmt = self._format("input")
+        fmt = self.audio_format("input")
         chunk_ms = len(raw) / bytes_per_ms(fmt)
         loud = input_level(raw, fmt[0]) >= _SPEECH_LEVEL
         if self.speech_item is None:
@@ -277,7 +265,7 @@ class SimConnection:
         self.audio_bytes = 0
         await self.send({"type": "input_audio_buffer.committed", "previous_item_id": None,
                          "item_id": item_id})
-        await self._add_item({"id": item_id, "object": "realtime.item", "type": "message",
+        await self.add_item({"id": item_id, "object": "realtime.item", "type": "message",
                               "status": "completed", "role": "user",
                               "content": [{"type": "input_audio", "transcript": transcript}]})
         self.audio_turns[item_id] = int(ms)
@@ -289,7 +277,7 @@ class SimConnection:
             await self.error("invalid_request_error", "Error committing input audio buffer: "
                              "the buffer is empty.", code="input_audio_buffer_commit_empty")
             return
-        ms = self.audio_bytes / bytes_per_ms(self._format("input"))
+        ms = self.audio_bytes / bytes_per_ms(self.audio_format("input"))
         item_id = self.speech_item or self.sim.next_id("item")
         self.speech_item = None
         await self._commit(item_id, ms)
@@ -332,7 +320,7 @@ class SimConnection:
     async def _start_response(self, params: dict[str, Any] | Entry | None, *,
                               server_initiated: bool = False) -> None:
         entry = params if isinstance(params, Entry) else self._next_entry()
-        response = _Response(self.sim.next_id("resp"))
+        response = Response(self.sim.next_id("resp"))
         self.active = response
         text_only = (isinstance(params, dict)
                      and params.get("modalities") in (["text"], ("text",)))
@@ -342,10 +330,10 @@ class SimConnection:
             "output": []}})
         response.task = asyncio.create_task(self._run_response(response, entry, text_only))
 
-    async def _run_response(self, response: _Response, entry: Entry, text_only: bool) -> None:
+    async def _run_response(self, response: Response, entry: Entry, text_only: bool) -> None:
         try:
-            await self._respond(response, entry, text_only)
-        except (_Closed, ConnectionClosed):
+            await respond(self, response, entry, text_only)
+        except (Closed, ConnectionClosed):
             self.active = None
         except Exception:
             # a simulator bug: behave like a server that fails, so the client's reconnect runs
@@ -386,159 +374,6 @@ class SimConnection:
         if outputs:
             return "(simulated) " + "; ".join(reversed(outputs))
         return "(simulated) Hello! This is the agentrun simulator."
-
-    async def _respond(self, response: _Response, entry: Entry, text_only: bool) -> None:
-        fault, self.fault = entry.fault, entry.fault
-        self.race_armed = self.race_armed or fault.auto_response_race
-        rid = response.id
-        await self._inject(fault)
-        if entry.calls:
-            await self._emit_calls(response, entry.calls, fault)
-        else:
-            await self._emit_say(response, entry, fault, text_only)
-        if self.active is not response:
-            return
-        self.active = None
-        self.fault = Fault()
-        status = "failed" if fault.failed_response else "completed"
-        body: dict[str, Any] = {"id": rid, "object": "realtime.response", "status": status,
-                                "output": response.output,
-                                "usage": {"total_tokens": 0, "input_tokens": 0,
-                                          "output_tokens": 0}}
-        if fault.failed_response:
-            body["status_details"] = {"type": "failed", "error": {
-                "type": "server_error", "code": "simulated_failure",
-                "message": "The simulator failed this response on purpose."}}
-        await self.send({"type": "response.done", "response": body, "usage": body["usage"]})
-
-    async def _inject(self, fault: Fault) -> None:
-        if fault.unknown_event:
-            await self.send({"type": "sim.unannounced_event", "detail": "injected fault"})
-        if fault.malformed_json:
-            await self.send_raw('{"type": "response.output_audio.delta", "delta": ',
-                                "(malformed)")
-        if fault.error is not None:
-            await self.send({"type": "error", "error": dict(fault.error)})
-
-    async def _close_now(self, code: int) -> None:
-        """Fault ``close``: drop the socket mid-reply (1006 means no close frame at all)."""
-        self.sim.trace("out", f"(close {code})", None)
-        if code == 1006:
-            self.ws.transport.abort()
-        else:
-            await self.ws.close(code, "simulated fault")
-        raise _Closed
-
-    async def _emit_calls(self, response: _Response, calls: tuple[Call, ...],
-                          fault: Fault) -> None:
-        for index, call in enumerate(calls):
-            call_id = self.sim.next_id("call")
-            item = {"id": self.sim.next_id("item"), "object": "realtime.item",
-                    "type": "function_call", "status": "in_progress", "call_id": call_id,
-                    "name": call.name, "arguments": ""}
-            response.output.append(item)
-            # the item (with call_id) comes before arguments.done (reference §3.3, §8)
-            await self.send({"type": "response.output_item.added", "response_id": response.id,
-                             "output_index": index, "item": item}, call_id)
-            await self._add_item(item)
-            if fault.duplicate_item:  # known bug 10: Grok repeats function_call items
-                await self._add_item(item)
-                self.items.pop()
-            if fault.close is not None:
-                await self._close_now(fault.close)
-            arguments = json.dumps(call.arguments, separators=(",", ":"))
-            common = {"response_id": response.id, "item_id": item["id"],
-                      "output_index": index, "call_id": call_id}
-            await self.send({"type": "response.function_call_arguments.delta", **common,
-                             "delta": arguments}, call_id)
-            await self.send({"type": "response.function_call_arguments.done", **common,
-                             "name": call.name, "arguments": arguments}, call_id)
-            item.update(status="completed", arguments=arguments)
-            await self.send({"type": "response.output_item.done", "response_id": response.id,
-                             "output_index": index, "item": item}, call_id)
-
-    async def _emit_say(self, response: _Response, entry: Entry, fault: Fault,
-                        text_only: bool) -> None:
-        text = entry.say or ""
-        rid, iid = response.id, self.sim.next_id("item")
-        item: dict[str, Any] = {"id": iid, "object": "realtime.item", "type": "message",
-                                "status": "in_progress", "role": "assistant", "content": []}
-        response.output.append(item)
-        await self.send({"type": "response.output_item.added", "response_id": rid,
-                         "output_index": 0, "item": item})
-        await self._add_item(item)
-        if fault.duplicate_item:
-            await self._add_item(item)
-            self.items.pop()
-        part = "text" if text_only else "audio"
-        await self.send({"type": "response.content_part.added", "response_id": rid,
-                         "item_id": iid, "output_index": 0, "content_index": 0,
-                         "part": {"type": part, "transcript": ""} if part == "audio"
-                         else {"type": "text", "text": ""}})
-        words = [w + " " for w in text.split(" ")]
-        if words:
-            words[-1] = words[-1][:-1]
-        if text_only:
-            for word in words:
-                await self.send({"type": "response.text.delta", "response_id": rid,
-                                 "item_id": iid, "output_index": 0, "content_index": 0,
-                                 "delta": word})
-            await self.send({"type": "response.text.done", "response_id": rid, "item_id": iid,
-                             "output_index": 0, "content_index": 0, "text": text})
-            content = {"type": "text", "text": text}
-        else:
-            await self._stream_audio(rid, iid, words, entry, fault)
-            await self.send({"type": "response.output_audio.done", "response_id": rid,
-                             "item_id": iid, "output_index": 0, "content_index": 0})
-            await self.send({"type": "response.output_audio_transcript.done", "response_id": rid,
-                             "item_id": iid, "output_index": 0, "content_index": 0,
-                             "transcript": text})
-            content = {"type": "output_audio", "transcript": text}
-        await self.send({"type": "response.content_part.done", "response_id": rid,
-                         "item_id": iid, "output_index": 0, "content_index": 0,
-                         "part": content})
-        item.update(status="completed", content=[content])
-        await self.send({"type": "response.output_item.done", "response_id": rid,
-                         "output_index": 0, "item": item})
-
-    async def _stream_audio(self, rid: str, iid: str, words: list[str], entry: Entry,
-                            fault: Fault) -> None:
-        fmt = self._format("output")
-        total_ms = entry.audio_ms if entry.audio_ms is not None else max(
-            300, _MS_PER_CHAR * len("".join(words)))
-        chunk_ms = self.sim.scenario.chunk_ms
-        count = -(-total_ms // chunk_ms) if total_ms else 0
-        prefix = (f'{{"type":"response.output_audio.delta","response_id":"{rid}",'
-                  f'"item_id":"{iid}","output_index":0,"content_index":0,"event_id":"')
-        paced = self.sim.scenario.realtime and not fault.burst
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        next_word = 0
-        for n in range(count):
-            # transcript runs slightly ahead of the audio it describes, as on the live API
-            while next_word < len(words) and next_word * count <= n * len(words):
-                await self.send({"type": "response.output_audio_transcript.delta",
-                                 "response_id": rid, "item_id": iid, "output_index": 0,
-                                 "content_index": 0, "delta": words[next_word]})
-                next_word += 1
-            if fault.close is not None and n >= count // 2:
-                await self._close_now(fault.close)
-            ms = min(chunk_ms, total_ms - n * chunk_ms)
-            text = f'{prefix}{self.sim.next_id("evt")}","delta":"{chunk_b64(fmt, ms)}"}}'
-            await self.send_raw(text, "response.output_audio.delta")
-            if paced:
-                delay = start + (n + 1) * chunk_ms / 1000 - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            elif not fault.burst and n % _YIELD_EVERY == _YIELD_EVERY - 1:
-                await asyncio.sleep(0)
-        for word in words[next_word:]:
-            await self.send({"type": "response.output_audio_transcript.delta", "response_id": rid,
-                             "item_id": iid, "output_index": 0, "content_index": 0,
-                             "delta": word})
-        if fault.close is not None:
-            await self._close_now(fault.close)
-
 
 def _item_text(item: dict[str, Any]) -> str:
     return " ".join(str(p.get("text", "")) for p in item.get("content") or []
