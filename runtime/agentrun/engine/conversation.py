@@ -13,7 +13,7 @@ A lost connection goes back to CONNECTING; the next ``conversation.created`` res
 Size: one class owns one state machine, kept together as h11 keeps its transitions; the
 bookkeeping (calls, history, transcripts, held audio, reply records) lives in ``engine/_*.py``.
 
-Decisions (see also the report in the module's tests):
+Decisions:
 * Greeting: a ``force_message`` item (§2). The server speaks the text verbatim and creates the
   response itself, so no ``response.create`` follows; ``interruptible`` maps 1:1 to
   ``greeting_interruptible``. If the server refuses it (an ``error`` naming its event), the
@@ -22,7 +22,19 @@ Decisions (see also the report in the module's tests):
   sent once after ``response.done`` / the last tool output (the "already active" race, §7.2).
 * A ``…arguments.done`` whose ``call_id`` was never seen as a ``function_call`` item is run when
   its name is a declared function tool (silence is the worse failure) and ignored otherwise: it is
-  a server-side built-in call, which must never be answered (§7.9).
+  a server-side built-in call, which must never be answered (§7.9). A ``function_call`` item
+  naming an undeclared, non-built-in tool gets an error output at once, so the model never waits.
+* Caller audio before ``session.updated`` is held, at most ``hold_seconds`` (10 s) of it; older
+  audio is dropped with one warning per connection (engine/_media.py).
+* Errors are classified by the dialect: benign races -> debug, auth/quota -> ``EndConversation``
+  with exit code 3, a refused ``session.update`` -> ``EndConversation`` (exit 1; audio at an
+  unconfigured rate is §7.1), anything else -> an error ``Report``; reception always goes on.
+
+Known limits, not fixable on the client: with server VAD, speaker-to-microphone echo can cancel
+the agent mid-sentence (§7.13; use a headset or manual turns). The server may ignore non-24 kHz
+output rates (§7.14); a differing rate echoed in ``session.updated`` is reported as a warning.
+Grok cannot truncate (§7.11), so the model's context may hold words the caller never heard;
+``replies`` records how much of each reply was played.
 """
 
 from __future__ import annotations
@@ -191,7 +203,7 @@ class Conversation:
             return [Report("debug", f"ignoring unknown server event type {event.type!r}")]
         return self.receive_event(event, now)
 
-    def receive_event(self, event: Any, now: float) -> list[Action]:
+    def receive_event(self, event: wire.ServerEvent, now: float) -> list[Action]:
         """Take one parsed server event (what :meth:`receive_message` does after parsing).
 
         Args:
