@@ -140,9 +140,9 @@ def main() -> None:
         print(f"{count:>8}" + "".join(f"{m:>16.1f}" for m in medians))
     print(f"\ncall overhead (await registry.call, JSON arguments → output), {args.calls} calls:")
     print(f"{'tool':>15}  {'median µs':>10}  {'p99 µs':>8}  {'mean µs':>8}")
-    for name, samples in asyncio.run(_call_times(args.calls)).items():
-        print(f"{name.strip('_'):>15}  {statistics.median(samples):>10.1f}  "
-              f"{_p(samples, 0.99):>8.1f}  {statistics.fmean(samples):>8.1f}")
+    for name, micros in asyncio.run(_call_times(args.calls)).items():
+        print(f"{name.strip('_'):>15}  {statistics.median(micros):>10.1f}  "
+              f"{_p(micros, 0.99):>8.1f}  {statistics.fmean(micros):>8.1f}")
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ class InstalledTool:
                 point names something that is not callable; the message is one line.
         """
         try:
-            target = self.entry_point.load()
+            target: object = self.entry_point.load()
         except Exception as exc:  # a plugin's import may raise anything; report, don't crash
             detail = str(exc).strip().splitlines()
             cause = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__

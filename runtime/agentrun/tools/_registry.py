@@ -9,7 +9,7 @@ importing ``agentrun.spec``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from agentrun.errors import SpecError, ToolLoadError
@@ -28,17 +28,27 @@ __all__ = ["ToolRegistry"]
 
 
 class _ToolRefLike(Protocol):
-    tool: str
-    name: str
-    description: str | None
-    timeout: float | None
-    config: Mapping[str, Any]
-    is_builtin: bool
+    """What ``for_spec`` reads of an ``agentrun.spec.ToolRef`` (Contract 1)."""
+
+    @property
+    def tool(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def timeout(self) -> float | None: ...
+    @property
+    def config(self) -> Mapping[str, Any]: ...
 
 
 class _SpecLike(Protocol):
-    tools: list[Any]
-    path: Any
+    """What ``for_spec`` reads of an ``agentrun.spec.AgentSpec`` (Contract 1)."""
+
+    @property
+    def tools(self) -> Sequence[Any]: ...
+    @property
+    def path(self) -> Any: ...
 
     def location(self, path: tuple[Any, ...]) -> tuple[int, int] | None: ...
 
