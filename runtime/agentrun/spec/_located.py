@@ -176,7 +176,7 @@ def _message(error: dict[str, Any], root: type[BaseModel],
         return (f"{what} must be at most {ctx.get('max_length')} characters, got "
                 f"{len(str(value))}", None, (), False)
     if kind == "too_long":
-        count = ctx.get("actual_length") or (len(value) if hasattr(value, "__len__") else "?")
+        count = ctx.get("actual_length") or (len(value) if isinstance(value, list) else "?")
         return f"{what} must have at most {ctx.get('max_length')} items, got {count}", None, (), \
             False
     if kind == "string_pattern_mismatch":
@@ -208,7 +208,7 @@ def translate(exc: ValidationError, root: type[BaseModel], data: Any, locations:
     """
     found: list[SpecError] = []
     for error in exc.errors(include_url=False):
-        message, hint, extra, on_key = _message(error, root)
+        message, hint, extra, on_key = _message(dict(error), root)
         path = _data_path(data, (*error["loc"], *extra))
         full = tuple(error["loc"]) + extra
         if on_key and path == _data_path(data, full) and path and path[-1] == full[-1]:

@@ -117,18 +117,18 @@ class Variable(BaseModel):
 
     model_config = _PLAIN
     type: Literal["string", "integer", "number", "boolean"] = Field(
-        "string", description="What kind of value it holds; values from --var or the "
+        default="string", description="What kind of value it holds; values from --var or the "
         "environment are converted to it. Inferred from `default` when left out.",
         examples=["integer"])
     default: Annotated[str | int | float | bool | None, BeforeValidator(_scalar)] = Field(
-        None, description="The value used when nothing else sets it.", examples=["Acme"])
+        default=None, description="The value used when nothing else sets it.", examples=["Acme"])
     required: bool = Field(
-        False, description="Refuse to start when no value comes from --var, the call or "
+        default=False, description="Refuse to start when no value comes from --var, the call or "
         "`from_env` (a required variable has no default).", examples=[True])
-    description: str = Field("", description="What the variable means, for whoever runs "
+    description: str = Field(default="", description="What the variable means, for whoever runs "
                              "the agent.", examples=["The caller's customer number"])
     from_env: str | None = Field(
-        None, description="Take the value from this environment variable (the only way "
+        default=None, description="Take the value from this environment variable (the only way "
         "secrets and environment values reach a template). The value is never printed.",
         examples=["CRM_TOKEN"])
 
@@ -178,17 +178,17 @@ class ServerVad(BaseModel):
     """The server detects when the caller stops speaking (voice activity detection)."""
 
     model_config = _PLAIN
-    type: Literal["server_vad"] = Field("server_vad", description="Server-side turn detection.",
-                                        examples=["server_vad"])
-    threshold: float = Field(0.85, ge=0.1, le=0.9, description="How loud speech must be to "
+    type: Literal["server_vad"] = Field(default="server_vad", examples=["server_vad"],
+                                        description="Server-side turn detection.")
+    threshold: float = Field(default=0.85, ge=0.1, le=0.9, description="How loud speech must be to "
                              "count (0.1 sensitive … 0.9 only clear speech).", examples=[0.85])
     silence_duration_ms: int | None = Field(
-        None, ge=0, le=10000, description="Milliseconds of silence that end the caller's turn. "
-        "Leave out to use the server's default.", examples=[500])
-    prefix_padding_ms: int = Field(333, ge=0, le=10000, description="Milliseconds of audio "
+        default=None, ge=0, le=10000, examples=[500], description="Milliseconds of silence "
+        "that end the caller's turn. Leave out to use the server's default.")
+    prefix_padding_ms: int = Field(default=333, ge=0, le=10000, description="Milliseconds of audio "
                                    "kept from before speech started.", examples=[333])
     idle_timeout_ms: int | None = Field(
-        None, ge=0, description="Milliseconds of caller silence after which the server "
+        default=None, ge=0, description="Milliseconds of caller silence after which the server "
         "prompts or ends the turn. Leave out to use the server's default.", examples=[15000])
 
 
@@ -218,7 +218,7 @@ class Transcription(BaseModel):
 
     model_config = _PLAIN
     language_hint: Annotated[str | None, AfterValidator(_language_hint)] = Field(
-        None, description="The caller's language as a BCP-47 tag.", examples=["en-US"])
+        default=None, description="The caller's language as a BCP-47 tag.", examples=["en-US"])
     keyterms: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=100, description="Words the transcriber should "
         "expect, such as product names (at most 100, each at most 50 characters).",
@@ -228,10 +228,10 @@ class Transcription(BaseModel):
 class _AudioFormat(BaseModel):
     model_config = _PLAIN
     format: Literal["pcm", "pcmu", "pcma"] = Field(
-        "pcm", description="pcm: 16-bit linear PCM; pcmu / pcma: G.711 µ-law / A-law "
+        default="pcm", description="pcm: 16-bit linear PCM; pcmu / pcma: G.711 µ-law / A-law "
         "(telephone audio, always 8000 Hz).", examples=["pcm"])
     rate: Literal[8000, 16000, 22050, 24000, 32000, 44100, 48000] | None = Field(
-        None, description="Sample rate in Hz. Default 24000 for pcm, 8000 for pcmu/pcma.",
+        default=None, description="Sample rate in Hz. Default 24000 for pcm, 8000 for pcmu/pcma.",
         examples=[24000])
 
     @model_validator(mode="after")
@@ -257,7 +257,7 @@ class AudioInput(_AudioFormat):
 class AudioOutput(_AudioFormat):
     """The agent's audio, as Grok sends it back."""
 
-    speed: float = Field(1.0, ge=0.7, le=1.5, description="Speaking speed (0.7 … 1.5).",
+    speed: float = Field(default=1.0, ge=0.7, le=1.5, description="Speaking speed (0.7 … 1.5).",
                          examples=[1.1])
 
 
@@ -281,26 +281,26 @@ class ToolRef(BaseModel):
     tool: str = Field(alias="name", min_length=1, description="The tool: an installed "
                       "plugin's tool name or a Grok built-in (web_search, x_search, "
                       "file_search).", examples=["lookup_order"])
-    as_name: str | None = Field(None, alias="as", description="The name the model sees, "
+    as_name: str | None = Field(default=None, alias="as", description="The name the model sees, "
                                 "when it should differ from `name`.", examples=["file_ticket"])
-    description: str | None = Field(None, description="Replaces the tool's own description "
+    description: str | None = Field(default=None, description="Replaces the tool's own description "
                                     "(what the model reads to decide when to use it).",
                                     examples=["Open a support ticket for the caller."])
     timeout: Annotated[float | None, BeforeValidator(parse_duration), WithJsonSchema({
         "anyOf": [{"type": "number", "exclusiveMinimum": 0},
                   {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*(ms|s|m)?\s*$"}],
-    })] = Field(None, gt=0, le=3600, description="Longest a call may run: seconds, or text "
+    })] = Field(default=None, gt=0, le=3600, description="Longest a call may run: seconds, or text "
                 "such as '5s' or '500ms'. Leave out for the tool's default.", examples=["5s"])
     config: dict[str, Any] = Field(default_factory=dict, description="Settings passed to the "
                                    "tool (see `agentrun tools show NAME`).",
                                    examples=[{"database": "orders.db"}])
-    allowed_x_handles: list[str] | None = Field(None, description="x_search only: search "
+    allowed_x_handles: list[str] | None = Field(default=None, description="x_search only: search "
                                                 "posts from these X handles.",
                                                 examples=[["xai"]])
-    vector_store_ids: list[str] | None = Field(None, description="file_search only "
+    vector_store_ids: list[str] | None = Field(default=None, description="file_search only "
                                                "(required there): the xAI collection ids.",
                                                examples=[["collection_123"]])
-    max_num_results: int | None = Field(None, ge=1, description="file_search only: how "
+    max_num_results: int | None = Field(default=None, ge=1, description="file_search only: how "
                                         "many results to return.", examples=[5])
 
     _BUILTIN_OPTIONS: ClassVar[dict[str, str]] = {
@@ -366,32 +366,32 @@ class AgentSpec(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
         description="The agent's name (shown in logs; `agent.name` in templates).",
         examples=["Acme Support"])
-    description: str = Field("", description="What the agent is for (for people; "
+    description: str = Field(default="", description="What the agent is for (for people; "
                              "`agent.description` in templates).",
                              examples=["Answers questions about Acme orders."])
     model: Annotated[str, StringConstraints(pattern=r"^\S+$")] = Field(
-        "grok-voice-latest", description="The Grok voice model id.",
+        default="grok-voice-latest", description="The Grok voice model id.",
         examples=["grok-voice-latest"])
-    voice: Voice = Field("Ara", description="Ara, Rex, Sal, Eve or Leo (any capitalisation), "
-                         "or a custom voice as {custom: ID}.", examples=["Ara",
-                                                                          {"custom": "vc_123"}])
+    voice: Voice = Field(default="Ara", examples=["Ara", {"custom": "vc_123"}],
+                         description="Ara, Rex, Sal, Eve or Leo (any capitalisation), or a "
+                         "custom voice as {custom: ID}.")
     instructions: str | None = Field(
-        None, description="What the agent should do: a Jinja2 template using `variables`, "
+        default=None, description="What the agent should do: a Jinja2 template using `variables`, "
         "`now`, `agent` and `call`. Give this or `instructions_file`, not both.",
         examples=["You are the support agent of {{ company }}."])
     instructions_file: str | None = Field(
-        None, description="A file holding the instructions template, relative to this file.",
-        examples=["support-instructions.md.j2"])
+        default=None, examples=["support-instructions.md.j2"],
+        description="A file holding the instructions template, relative to this file.")
     variables: dict[str, Variable] = Field(
         default_factory=dict, description="Values the instructions can use, by name.",
         examples=[{"company": "Acme", "region": {"type": "string", "from_env": "REGION"}}])
-    timezone: str = Field("UTC", description="IANA time zone of `now` in templates.",
+    timezone: str = Field(default="UTC", description="IANA time zone of `now` in templates.",
                           examples=["Europe/Berlin"])
-    greeting: str | None = Field(None, description="What the agent says first; leave out "
+    greeting: str | None = Field(default=None, description="What the agent says first; leave out "
                                  "to let the caller speak first.",
                                  examples=["Hi, this is Acme support. How can I help?"])
-    greeting_interruptible: bool = Field(True, description="Whether the caller can talk over "
-                                         "the greeting.", examples=[False])
+    greeting_interruptible: bool = Field(default=True, examples=[False], description="Whether "
+                                         "the caller can talk over the greeting.")
     turn_detection: TurnDetection = Field(
         default_factory=ServerVad, description="How the end of the caller's turn is found: "
         "server_vad (automatic) or manual (push-to-talk).",
@@ -404,7 +404,7 @@ class AgentSpec(BaseModel):
     _path: Path | None = PrivateAttr(None)
     _locations: Locations | None = PrivateAttr(None)
     _template: str | None = PrivateAttr(None)
-    _template_origin: tuple[str, int, int] | None = PrivateAttr(None)
+    _template_origin: Any = PrivateAttr(None)  # a spec._template.TemplateOrigin
 
     @property
     def voice_id(self) -> str:

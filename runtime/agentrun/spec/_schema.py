@@ -128,13 +128,15 @@ def _type_text(prop: dict[str, Any], defs: dict[str, Any]) -> str:
         return " | ".join(_inline(v) for v in prop["enum"])
     if "const" in prop:
         return _inline(prop["const"])
-    kind = prop.get("type")
+    json_type = prop.get("type")
     words = {"string": "text", "number": "number", "integer": "whole number",
              "boolean": "true/false", "object": "mapping", "null": "null"}
-    if kind == "array":
+    if json_type == "array":
         return f"list of {_type_text(prop.get('items', {}), defs)}"
-    text = " or ".join(words.get(k, k) for k in kind) if isinstance(kind, list) else \
-        words.get(kind or "", "any")
+    if isinstance(json_type, list):
+        text = " or ".join(words.get(str(k), str(k)) for k in json_type)
+    else:
+        text = words.get(str(json_type or ""), "any")
     low = prop.get("minimum", prop.get("exclusiveMinimum"))
     high = prop.get("maximum")
     if low is not None and high is not None:

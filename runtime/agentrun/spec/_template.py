@@ -100,7 +100,7 @@ def _blocked(ast: nodes.Template) -> list[tuple[str, int]]:
             name: Any = node.attr
         elif isinstance(node, nodes.Getitem):
             name = node.arg.value if isinstance(node.arg, nodes.Const) else None
-        else:
+        elif isinstance(node, nodes.Filter):
             first = node.args[0] if node.name == "attr" and node.args else None
             name = first.value if isinstance(first, nodes.Const) else None
         if isinstance(name, str) and name.startswith("_"):
@@ -137,8 +137,8 @@ def check_template(source: str, declared: set[str], origin: TemplateOrigin) -> l
         if name == "env":
             hint = "declare a variable with from_env: NAME to use an environment variable"
         else:
-            hint = did_you_mean(name, sorted(declared | set(BUILTIN_VARIABLES)), listing=False)
-            hint = (hint + " " if hint else "") + "declare it under variables:"
+            close = did_you_mean(name, sorted(declared | set(BUILTIN_VARIABLES)), listing=False)
+            hint = (close + " " if close else "") + "declare it under variables:"
         problems.append(error(f"instructions use '{name}', which is not a declared variable",
                               _first_line(ast, name), hint))
     return problems
@@ -242,7 +242,7 @@ def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = N
     context["agent"] = {"name": spec.name, "description": spec.description,
                         "voice": spec.voice_id}
     context["call"] = {"caller": "", "call_id": "", **(call or {})}
-    origin = spec._template_origin or TemplateOrigin(
+    origin: TemplateOrigin = spec._template_origin or TemplateOrigin(
         str(spec.path) if spec.path else "<agent>")
     try:
         return _compile(spec.template).render(context).strip()
