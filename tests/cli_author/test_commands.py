@@ -19,7 +19,7 @@ BOOKING = str(REPO / "agents" / "booking.yaml")
 def test_render_prints_the_final_instructions(invoke: Invoke) -> None:
     result = invoke("render", BOOKING, "--var", "clinic=Smile Dental", "--var", "max_party=3",
                     "--now", "2026-03-02T09:30", "--call", "caller=+1555",
-                    env={"CLINIC_EMERGENCY_LINE": None})  # type: ignore[dict-item]
+                    env={"CLINIC_EMERGENCY_LINE": None})
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         "You take appointment requests for Smile Dental by phone.\n"
@@ -33,7 +33,7 @@ def test_render_prints_the_final_instructions(invoke: Invoke) -> None:
 
 def test_render_reports_bad_values_at_the_variable(invoke: Invoke) -> None:
     result = invoke("render", BOOKING, "--var", "max_party=few",
-                    env={"CLINIC_EMERGENCY_LINE": None})  # type: ignore[dict-item]
+                    env={"CLINIC_EMERGENCY_LINE": None})
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from agentrun.errors import SpecErrors
-from agentrun.spec import load_spec
+from agentrun.spec import AgentSpec, load_spec
 
 Problems = Callable[..., list[str]]
 
@@ -75,16 +75,16 @@ def test_an_alias_bomb_is_stopped(problems: Problems) -> None:
         "bad.yaml:1:35: the file is too large or repeats aliases ('*') too often"]
 
 
-def test_anchors_and_merge_keys_work(loaded: Callable[[str], object]) -> None:
+def test_anchors_and_merge_keys_work(loaded: Callable[[str], AgentSpec]) -> None:
     spec = loaded("name: T\ninstructions: hi\n"
                   "audio:\n  input: &fmt {format: pcmu}\n  output: {<<: *fmt, speed: 1.2}\n")
-    assert spec.audio.output.format == "pcmu"  # type: ignore[attr-defined]
-    assert spec.audio.output.speed == 1.2  # type: ignore[attr-defined]
+    assert spec.audio.output.format == "pcmu"
+    assert spec.audio.output.speed == 1.2
 
 
-def test_dates_stay_text(loaded: Callable[[str], object]) -> None:
+def test_dates_stay_text(loaded: Callable[[str], AgentSpec]) -> None:
     spec = loaded("name: T\ninstructions: hi\nvariables: {opening: 2026-01-05}\n")
-    assert spec.variables["opening"].default == "2026-01-05"  # type: ignore[attr-defined]
+    assert spec.variables["opening"].default == "2026-01-05"
 
 
 def test_invalid_utf8_names_the_line(problems: Problems) -> None:
