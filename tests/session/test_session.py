@@ -205,3 +205,36 @@ def test_a_server_that_never_sets_up_the_session_is_retried_then_reported() -> N
     assert str(info.value) == ("the service did not set up the session within 0.05 s "
                                "(gave up after 2 attempts)")
     assert len(servers) == 3
+
+
+class SlowTools(FakeTools):
+    """Each call takes 0.2 s and records when it ran, to show calls of a response overlap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.max_running = 0
+
+    async def call(self, name: str, arguments_json: str, *, call_id: str,
+                   variables: Mapping[str, str]) -> FakeResult:
+        self.running += 1
+        self.max_running = max(self.max_running, self.running)
+        await asyncio.sleep(0.2)
+        self.running -= 1
+        return FakeResult(f"{name} done")
+
+
+def test_calls_of_one_response_run_together_then_one_response_create() -> None:
+    tools = SlowTools()
+    sim, endpoint, _ = converse({"responses": [{"calls": [
+        {"name": "lookup_order", "arguments": {"order_id": "1"}},
+        {"name": "lookup_order", "arguments": {"order_id": "2"}}]}]}, ["two orders"],
+        tools=tools)
+    assert tools.max_running == 2
+    kinds = [(e["type"], e.get("item", {}).get("type")) for e in sim.received]
+    first = kinds.index(("conversation.item.create", "function_call_output"))
+    assert kinds[first:] == [("conversation.item.create", "function_call_output"),
+                             ("conversation.item.create", "function_call_output"),
+                             ("response.create", None)]
+    assert agent_lines(endpoint)[-1] == ("(simulated) lookup_order returned lookup_order done; "
+                                         "lookup_order returned lookup_order done")

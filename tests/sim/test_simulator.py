@@ -422,3 +422,74 @@ def test_bad_scenarios_name_the_entry(scenario: dict[str, Any], message: str) ->
     with pytest.raises(SpecError) as info:
         Scenario.load(scenario)
     assert info.value.message.startswith(message)
+
+
+def test_pcmu_input_is_judged_by_its_decoded_level() -> None:
+    seen: Events = []
+    silence, loud = b"\xff" * 160, b"\x80" * 160  # μ-law zero and near full scale, 20 ms each
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, turn_detection={"type": "server_vad", "silence_duration_ms": 100},
+                        audio={"input": {"format": {"type": "audio/pcmu"}}})
+        for chunk in [silence] * 3 + [loud] * 10 + [silence] * 6:
+            await send(ws, "input_audio_buffer.append", audio=base64.b64encode(chunk).decode())
+        seen.extend(await until(ws, "response.created"))
+
+    run(None, body)
+    assert types(seen)[:2] == ["input_audio_buffer.speech_started",
+                               "input_audio_buffer.speech_stopped"]
+    assert seen[0]["audio_start_ms"] == 60
+
+
+def test_text_only_responses_stream_text_deltas_and_no_audio() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await say(ws, "hi")
+        await send(ws, "response.create", response={"modalities": ["text"]})
+        seen.extend(await until(ws, "response.done"))
+
+    run(None, body)
+    kinds = types(seen)
+    assert "response.output_audio.delta" not in kinds
+    assert "".join(e["delta"] for e in seen if e["type"] == "response.text.delta") == \
+        "(simulated) You said: hi"
+
+
+def test_force_message_is_spoken_verbatim_by_a_server_created_response() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "conversation.item.create", item={
+            "type": "force_message", "role": "assistant",
+            "content": [{"type": "text", "text": "This call is recorded."}]})
+        seen.extend(await until(ws, "response.done"))
+
+    run({"responses": [{"say": "not this"}]}, body)
+    assert seen[0]["type"] == "response.created"
+    final = next(e for e in seen if e["type"] == "response.output_audio_transcript.done")
+    assert final["transcript"] == "This call is recorded."
+
+
+def test_truncate_is_unsupported_and_delete_echoes_an_empty_item_id() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws)
+        await send(ws, "conversation.item.truncate", item_id="x", content_index=0,
+                   audio_end_ms=10)
+        seen.extend(await until(ws, "error"))
+        await send(ws, "conversation.item.delete", item_id="u1")
+        seen.extend(await until(ws, "conversation.item.deleted"))
+        await send(ws, "no.such.event")
+        seen.extend(await until(ws, "error"))
+        await ws.send("{not json")
+        seen.extend(await until(ws, "error"))
+
+    run(None, body)
+    assert "truncat" in seen[0]["error"]["message"]
+    assert seen[1]["item_id"] == ""
+    assert seen[2]["error"]["message"] == "Unknown event type 'no.such.event'."
+    assert seen[3]["error"]["code"] == "invalid_event"

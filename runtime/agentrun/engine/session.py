@@ -224,7 +224,7 @@ class Session:
                 if not exc.retryable:
                     raise
                 failure = exc
-                self._status("debug", f"reconnect attempt {attempt} failed: {exc}")
+                self._status("info", f"{exc}; retrying ({attempt}/{self._max_attempts})")
         raise TransportError(f"{failure} (gave up after {self._max_attempts} attempts)",
                              code=failure.code) from failure
 

@@ -246,7 +246,8 @@ class SimConnection:
                 self.speech_bytes, self.silence_ms = len(raw), 0.0
                 await self.send({"type": "input_audio_buffer.speech_started",
                                  "item_id": self.speech_item,
-                                 "audio_start_ms": int(self.audio_bytes / bytes_per_ms(fmt))})
+                                 "audio_start_ms": int((self.audio_bytes - len(raw))
+                                                      / bytes_per_ms(fmt))})
                 if self.active is not None:  # barge-in: the server cancels by itself (§3.3)
                     await self._cancel_active()
             return
