@@ -133,6 +133,7 @@ class Session:
         self._max_attempts = max_reconnect_attempts
         self._handshake_timeout = handshake_timeout
         self._outages = 0  # consecutive connection failures without the session becoming ready
+        self._tool_tasks: set[asyncio.Task[None]] = set()  # owned by the task group; for cancel
         self._clock = clock
         self._conv: Conversation | None = None
         self._transport: Transport | None = None
@@ -178,6 +179,8 @@ class Session:
     async def run(self) -> SessionResult:
         """Connect, converse until the input ends or the conversation does, then close.
 
+        A session runs one call; a second ``run`` raises ``RuntimeError``.
+
         Returns:
             How the call ended (exit code, reason, metrics).
 
@@ -185,6 +188,8 @@ class Session:
             ServiceError: the service refused us (bad key, quota): reconnecting cannot help.
             TransportError: the connection failed and could not be re-established.
         """
+        if self._conv is not None:
+            raise RuntimeError("a Session runs one call; make a new Session for the next one")
         self._conv = Conversation(self._config)
         self._transport = await self._connect_first()
         try:
@@ -193,8 +198,9 @@ class Session:
                 receiver = tg.create_task(self._receive_loop(), name="agentrun-receive")
                 pump = tg.create_task(self._input_pump(), name="agentrun-input")
                 await self._ended.wait()
-                receiver.cancel()
-                pump.cancel()
+                # the call is over: stop listening, reading and any tool still running
+                for task in (receiver, pump, *self._tool_tasks):
+                    task.cancel()
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
@@ -316,7 +322,9 @@ class Session:
 
     async def _do_run_tool(self, action: RunTool) -> None:
         assert self._tg is not None
-        self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
+        task = self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
+        self._tool_tasks.add(task)
+        task.add_done_callback(self._tool_tasks.discard)
 
     async def _do_transcript(self, action: EmitTranscript) -> None:
         self._endpoint.show_transcript(action.role, action.text, action.final, action.item_id)
