@@ -220,3 +220,21 @@ def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call() -> 
     assert receive_and_get(conv, response_done("resp_1")) == [
         Report("debug", "call c1 (lookup_order) ended without arguments; not run")]
     assert conv.idle
+
+
+def test_a_user_turn_refused_as_already_active_is_asked_again_after_that_response() -> None:
+    """§7.2 race: the server started a response we had not heard of when we sent ours."""
+    conv = make_conv()
+    create = event_of(conv.send_user_text("Still there?", 1.0)[-1])
+    assert receive_and_get(conv, response_created("resp_old")) == []
+    assert receive_and_get(conv, {"type": "error", "error": {
+        "code": "conversation_already_has_active_response",
+        "message": "Conversation already has an active response",
+        "event_id": create.event_id}}) == [
+        Report("debug", "benign race (conversation_already_has_active_response): Conversation "
+                        "already has an active response; asking again after the active "
+                        "response")]
+    assert not conv.idle
+    assert receive_and_get(conv, response_done("resp_old")) == [CREATE]
+    assert receive_and_get(conv, response_created("resp_new"), response_done("resp_new")) == []
+    assert conv.idle

@@ -106,10 +106,12 @@ def test_connection_url_puts_the_quoted_model_in_the_query() -> None:
 
 
 @pytest.mark.parametrize(("error", "verdict"), [
-    ({"code": "response_cancel_not_active", "message": "x"}, ErrorClass.BENIGN),
-    ({"message": "Cancellation failed: no active response found"}, ErrorClass.BENIGN),
-    ({"code": "conversation_already_has_active_response", "message": "x"}, ErrorClass.BENIGN),
-    ({"message": "Conversation already has an active response"}, ErrorClass.BENIGN),
+    ({"code": "response_cancel_not_active", "message": "x"}, ErrorClass.NO_ACTIVE_RESPONSE),
+    ({"message": "Cancellation failed: no active response found"},
+     ErrorClass.NO_ACTIVE_RESPONSE),
+    ({"code": "conversation_already_has_active_response", "message": "x"},
+     ErrorClass.ALREADY_ACTIVE),
+    ({"message": "Conversation already has an active response"}, ErrorClass.ALREADY_ACTIVE),
     ({"type": "authentication_error", "message": "denied"}, ErrorClass.FATAL),
     ({"code": "invalid_api_key", "message": "x"}, ErrorClass.FATAL),
     ({"code": 401, "message": "x"}, ErrorClass.FATAL),
@@ -123,6 +125,8 @@ def test_connection_url_puts_the_quoted_model_in_the_query() -> None:
 def test_error_classification_by_code_type_and_message(error: dict[str, object],
                                                        verdict: ErrorClass) -> None:
     assert GROK.classify_error(ErrorDetail.model_validate(error)) is verdict
+    assert verdict.benign is (verdict in (ErrorClass.NO_ACTIVE_RESPONSE,
+                                          ErrorClass.ALREADY_ACTIVE))
 
 
 def test_reserved_names_only_for_enabled_builtins() -> None:

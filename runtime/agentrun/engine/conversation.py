@@ -118,7 +118,8 @@ class Conversation:
         self._configured = 0  # session.updated answers seen: 1 = first session, >1 = resumed
         self._hold = AudioHold(int(config.hold_seconds * config.input_bytes_per_second))
         self._deferred: list[wire.ClientEvent] = []  # user input made before the session was ready
-        self._queued: wire.ResponseCreate | None = None
+        self._queued: str | None = None  # why a response.create waits: "user"/"tools"/"resume"
+        self._last_reason: str | None = None  # why the last response.create was sent
         self._response_id: str | None = None
         self._update_id: str | None = None  # event_id of the last session.update
         self._request_id: str | None = None  # event_id of our create awaiting response.created
@@ -264,7 +265,7 @@ class Conversation:
         item = wire.MessageItem(role="user", content=[wire.InputTextPart(text=text)])
         self._start_turn(now)
         event = wire.ConversationItemCreate(item=item)
-        return self._send_or_defer(event) + self._request_response()
+        return self._send_or_defer(event) + self._request_response("user")
 
     def end_user_turn(self, now: float) -> list[Action]:
         """Manual turns: the caller finished speaking.
@@ -285,7 +286,7 @@ class Conversation:
             raise LocalProtocolError("end_user_turn is for manual turns; with server_vad the "
                                      "server detects the end of a turn itself")
         self._start_turn(now)
-        return self._send_or_defer(wire.InputAudioBufferCommit()) + self._request_response()
+        return self._send_or_defer(wire.InputAudioBufferCommit()) + self._request_response("user")
 
     def interrupt(self, now: float) -> list[Action]:
         """Local barge-in (push-to-talk): stop playback and cancel the active response.
@@ -370,7 +371,7 @@ class Conversation:
         ]
         if was_responding:
             # The reply died with the connection: ask again once the conversation is restored.
-            self._queued = wire.ResponseCreate()
+            self._queued = "resume"
             actions.insert(0, StopPlayback("connection lost"))
         return actions
 
@@ -447,21 +448,28 @@ class Conversation:
 
     # ---- responses -----------------------------------------------------------------------
 
-    def _request_response(self) -> list[Action]:
-        """Send ``response.create`` now if nothing is active, else queue one (never two)."""
+    def _request_response(self, reason: str) -> list[Action]:
+        """Send ``response.create`` now if nothing is active, else queue one (never two).
+
+        ``reason`` ("user", "tools", "resume") decides what a refusal means: see ``_on_error``.
+        A queued user request outranks a tools one when both wait.
+        """
+        if self._queued == "user":
+            reason = "user"
         if self._state is State.IDLE and not self._calls.running:
             self._queued = None
             event = wire.ResponseCreate()
             self._state = State.RESPONDING
             self._request_id = event.event_id
+            self._last_reason = reason
             return [SendEvent(event)]
-        self._queued = self._queued or wire.ResponseCreate()
+        self._queued = reason
         return []
 
     def _send_queued(self) -> list[Action]:
         if self._queued is None or self._state is not State.IDLE or self._calls.running:
             return []
-        return self._request_response()
+        return self._request_response(self._queued)
 
     def _on_response_created(self, event: wire.ResponseCreated, now: float) -> list[Action]:
         if self._state not in _READY:
@@ -666,7 +674,7 @@ class Conversation:
             self._history.add_output(call.call_id, output)
             actions.append(SendEvent(wire.ConversationItemCreate(
                 item=wire.FunctionCallOutputItem(call_id=call.call_id, output=output))))
-        return actions + self._request_response()
+        return actions + self._request_response("tools")
 
     # ---- errors --------------------------------------------------------------------------
 
@@ -687,7 +695,15 @@ class Conversation:
             return [EndConversation(f"the server refused the session configuration{label}: "
                                     f"{error.message}", exit_code=1)]
         actions: list[Action] = []
-        if verdict is wire.ErrorClass.BENIGN:
+        if verdict is wire.ErrorClass.ALREADY_ACTIVE and self._last_reason not in (None, "tools"):
+            # Our create for a user turn raced a response the server had already started for
+            # something older; text and manual turns get no automatic answer, so ask again
+            # after it. After tool outputs the server's own response answers them (PR #3960).
+            reason, self._last_reason = self._last_reason, None
+            actions.append(Report("debug", f"benign race{label}: {error.message}; asking "
+                                           "again after the active response"))
+            actions += self._request_response(reason or "user")
+        elif verdict.benign:
             actions.append(Report("debug", f"benign race{label}: {error.message}"))
         else:
             actions.append(Report("error", f"server error{label}: {error.message}"))

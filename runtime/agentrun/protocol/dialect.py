@@ -27,9 +27,15 @@ __all__ = ["GROK", "Dialect", "ErrorClass"]
 class ErrorClass(enum.Enum):
     """What an ``error`` event means for the conversation."""
 
-    BENIGN = "benign"  # a known race: log at debug, carry on
+    NO_ACTIVE_RESPONSE = "no_active_response"  # benign: a cancel raced the end of a response
+    ALREADY_ACTIVE = "already_active"  # benign: a response.create raced a server response
     FATAL = "fatal"  # the service refused us for good (auth, quota): end, exit 3
     OTHER = "other"  # report it, carry on (never stop the receive loop, §3.2)
+
+    @property
+    def benign(self) -> bool:
+        """True for the known races: logged at debug, nothing else to do about them."""
+        return self in (ErrorClass.NO_ACTIVE_RESPONSE, ErrorClass.ALREADY_ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,9 @@ class Dialect:
         assistant_text_part: content-part type for assistant text in items we create.
         supports_truncate: whether ``conversation.item.truncate`` exists (not on Grok, §7.11).
         ignored_events: server event classes this dialect emits as duplicates, with the reason.
-        benign_codes / benign_messages: error codes / lower-case message substrings of races.
+        no_active_codes / no_active_messages: codes / lower-case message substrings of a
+            cancel that found no response; already_active_codes / already_active_messages: the
+            same for a ``response.create`` while a response is active.
         fatal_types / fatal_codes / fatal_messages: the same for refusals that end the session.
     """
 
@@ -52,8 +60,10 @@ class Dialect:
     assistant_text_part: str
     supports_truncate: bool
     ignored_events: Mapping[type, str]
-    benign_codes: frozenset[str]
-    benign_messages: tuple[str, ...]
+    no_active_codes: frozenset[str]
+    no_active_messages: tuple[str, ...]
+    already_active_codes: frozenset[str]
+    already_active_messages: tuple[str, ...]
     fatal_types: frozenset[str]
     fatal_codes: frozenset[str]
     fatal_messages: tuple[str, ...]
@@ -96,8 +106,11 @@ class Dialect:
         if kind in self.fatal_types or code in self.fatal_codes \
                 or any(m in message for m in self.fatal_messages):
             return ErrorClass.FATAL
-        if code in self.benign_codes or any(m in message for m in self.benign_messages):
-            return ErrorClass.BENIGN
+        if code in self.no_active_codes or any(m in message for m in self.no_active_messages):
+            return ErrorClass.NO_ACTIVE_RESPONSE
+        if code in self.already_active_codes \
+                or any(m in message for m in self.already_active_messages):
+            return ErrorClass.ALREADY_ACTIVE
         return ErrorClass.OTHER
 
 
@@ -116,9 +129,10 @@ GROK = Dialect(
         ResponseOutputTextDelta: "Grok emits it alongside response.text.delta (same text)",
         ResponseOutputTextDone: "Grok emits it alongside response.text.done (same text)",
     },
-    benign_codes=frozenset({"response_cancel_not_active",
-                            "conversation_already_has_active_response"}),
-    benign_messages=("no active response", "already has an active response"),
+    no_active_codes=frozenset({"response_cancel_not_active"}),
+    no_active_messages=("no active response",),
+    already_active_codes=frozenset({"conversation_already_has_active_response"}),
+    already_active_messages=("already has an active response",),
     fatal_types=frozenset({"authentication_error", "permission_error", "invalid_api_key",
                            "insufficient_quota", "billing_error"}),
     fatal_codes=frozenset({"401", "403", "invalid_api_key", "insufficient_quota",
