@@ -7,11 +7,8 @@ the ``main`` group prints them and exits with code 2.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -20,7 +17,12 @@ from agentrun.cli import main
 from agentrun.errors import SpecError, SpecErrors
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from agentrun.spec import AgentSpec
+
+# json, datetime and pathlib are imported inside the commands: `agentrun --help` and the other
+# commands should not pay for them.
 
 __all__ = ["check", "new", "parse_assignments", "render", "schema"]
 
@@ -114,6 +116,8 @@ def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: st
       agentrun render agents/booking.yaml --var clinic="Smile Dental" --var max_party=4
       agentrun render agents/support.yaml --now 2026-03-02T09:30 --call caller=+4930123
     """
+    from datetime import datetime
+
     from agentrun.spec import load_spec, render_instructions
 
     values = parse_assignments(variables)
@@ -146,6 +150,8 @@ def schema(markdown: bool) -> None:
       # yaml-language-server: $schema=agentrun.schema.json
       agentrun schema --markdown > docs/agent-file.md
     """
+    import json
+
     from agentrun.spec import json_schema, markdown_reference
 
     if markdown:
@@ -214,6 +220,9 @@ def new(name: str) -> None:
       agentrun new pizza-orders          # writes pizza-orders.yaml
       agentrun new agents/front-desk     # writes agents/front-desk.yaml
     """
+    import json
+    from pathlib import Path
+
     file = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     title = file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
     text = _STARTER.format(modeline=_schema_modeline(file), title=title, file=file,
