@@ -35,10 +35,6 @@ def stdout_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return result.stdout.splitlines()
 
 
-def url_of(sim: Any) -> str:
-    return sim.url
-
-
 def test_offline_by_default_says_so_first_and_answers_each_line(
         tmp_path: pathlib.Path, agentrun: Any) -> None:
     result = agentrun(str(write_agent(tmp_path)), "--text", input="hello\nhow are you\n")
