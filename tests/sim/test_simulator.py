@@ -300,11 +300,11 @@ def test_manual_mode_waits_for_commit_and_response_create() -> None:
 def test_wrong_api_key_is_rejected_at_the_upgrade_with_401() -> None:
     async def main() -> int:
         async with Simulator(api_key="right") as sim:
-            async with connect(sim.url, additional_headers={"Authorization": "Bearer right"}):
-                pass
+            async with connect(sim.url,
+                               additional_headers={"Authorization": "Bearer right"}) as ws:
+                assert json.loads(await ws.recv())["type"] == "session.created"
             with pytest.raises(InvalidStatus) as info:
-                async with connect(sim.url, additional_headers={"Authorization": "Bearer no"}):
-                    pass
+                await connect(sim.url, additional_headers={"Authorization": "Bearer no"})
             return info.value.response.status_code
 
     assert asyncio.run(main()) == 401
