@@ -61,7 +61,7 @@ def test_recorded_script(path: pathlib.Path) -> None:
 
 
 def test_scripts_are_present() -> None:
-    assert {p.stem for p in SCRIPTS} >= {"grok_tool_call", "grok_manual_barge_in"}
+    assert {p.stem for p in SCRIPTS} >= {"grok_tool_call", "grok_manual_barge_in", "grok_reconnect"}
 
 
 def test_every_server_event_is_handled_or_ignored() -> None:

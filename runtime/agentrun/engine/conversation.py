@@ -20,6 +20,11 @@ Decisions:
   greeting falls back to ``response.create`` with instructions to say the text.
 * ``response.create`` is never sent while a response is active or a tool runs: it is queued and
   sent once after ``response.done`` / the last tool output (the "already active" race, §7.2).
+  If the server still answers "already active" (it had started a response we had not heard of),
+  a create for a user turn or a resume is sent again after that response; a create after tool
+  outputs is not, because the server answers tool outputs by itself (PR #3960).
+* Calls of a cancelled response are still answered, outputs then one ``response.create``: the
+  model must always get an output, and silence is the worse failure.
 * A ``…arguments.done`` whose ``call_id`` was never seen as a ``function_call`` item is run when
   its name is a declared function tool (silence is the worse failure) and ignored otherwise: it is
   a server-side built-in call, which must never be answered (§7.9). A ``function_call`` item
