@@ -14,7 +14,7 @@ import binascii
 import enum
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from agentrun import protocol as wire
 from agentrun.engine._calls import Call, CallBook
@@ -34,11 +34,16 @@ from agentrun.engine.actions import (
 from agentrun.engine.setup import ConversationConfig
 from agentrun.errors import LocalProtocolError
 
-__all__ = ["IGNORED", "READY_STATES", "ConversationCore", "State"]
+__all__ = ["IGNORED", "READY_STATES", "ConversationCore", "Reason", "State"]
 
 
 class State(enum.Enum):
-    """Where the conversation is; see the module docstring for the transitions."""
+    """Where the conversation is.
+
+    CONNECTING (waiting for ``conversation.created``) -> CONFIGURING (``session.update`` sent)
+    -> IDLE <-> RESPONDING (a response is active, or requested and not yet created) -> CLOSED.
+    A lost connection goes back to CONNECTING; the next ``conversation.created`` resumes.
+    """
 
     CONNECTING = "connecting"
     CONFIGURING = "configuring"
@@ -69,6 +74,10 @@ IGNORED: dict[type, str] = {
 _FALLBACK_GREETING = "Greet the caller by saying exactly this, and nothing else: {text}"
 _MAX_DETAIL_CHARS = 300
 
+Reason = Literal["user", "tools", "resume"]
+"""Why a ``response.create`` is wanted; decides what an "already active" refusal means."""
+
+
 class ConversationCore:
     """State and server-event handling shared by :class:`~agentrun.engine.Conversation`.
 
@@ -82,8 +91,8 @@ class ConversationCore:
         self._configured = 0  # session.updated answers seen: 1 = first session, >1 = resumed
         self._hold = AudioHold(int(config.hold_seconds * config.input_bytes_per_second))
         self._deferred: list[wire.ClientEvent] = []  # user input made before the session was ready
-        self._queued: str | None = None  # why a response.create waits: "user"/"tools"/"resume"
-        self._last_reason: str | None = None  # why the last response.create was sent
+        self._queued: Reason | None = None  # why a response.create waits to be sent
+        self._last_reason: Reason | None = None  # why the last response.create was sent
         self._response_id: str | None = None
         self._update_id: str | None = None  # event_id of the last session.update
         self._request_id: str | None = None  # event_id of our create awaiting response.created
@@ -180,7 +189,7 @@ class ConversationCore:
 
     # ---- responses -----------------------------------------------------------------------
 
-    def _request_response(self, reason: str) -> list[Action]:
+    def _request_response(self, reason: Reason) -> list[Action]:
         """Send ``response.create`` now if nothing is active, else queue one (never two).
 
         ``reason`` ("user", "tools", "resume") decides what a refusal means: see ``_on_error``.
