@@ -30,8 +30,10 @@ __all__ = [
     "Finished",
     "SimProcess",
     "check_clock",
+    "compile_sources",
     "read_status_kib",
     "run_client",
+    "run_timed",
     "start_idle_client",
     "trace_since",
     "workspace",
@@ -57,6 +59,13 @@ def check_clock() -> None:
     if "CLOCK_MONOTONIC" not in impl or "RAW" in impl:
         raise BenchError(f"perf_counter is {impl}, not CLOCK_MONOTONIC: cannot compare the "
                          "simulator's trace times with spawn times across processes")
+
+
+def compile_sources(paths: Sequence[pathlib.Path]) -> None:
+    """Byte-compile source trees (the editable agentrun install, the bench scripts), as a
+    regular ``pip install`` does for every installed package, before any timing."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, paths)], check=True,
+                   env=_environ({}), stdout=subprocess.DEVNULL)
 
 
 @dataclass(frozen=True)
@@ -88,17 +97,57 @@ class Client:
 
 @dataclass(frozen=True)
 class Finished:
-    """One finished client process: when it was spawned and the CPU it used (wait4)."""
+    """One finished client process.
+
+    Attributes:
+        spawn_ns: perf_counter_ns just before the fork.
+        cpu_s: user + sys CPU of its whole life (``wait4`` rusage).
+        wall_s: spawn to exit.
+        samples: (perf_counter_ns, CPU ns so far) read from ``/proc/PID/task/*/schedstat``
+            about every 2 ms while it ran.
+    """
 
     spawn_ns: int
     cpu_s: float
     wall_s: float
+    samples: tuple[tuple[int, int], ...] = ()
+
+    def cpu_until(self, t_ns: int) -> float:
+        """CPU seconds used from spawn to `t_ns` (a server trace time), interpolated.
+
+        Raises:
+            BenchError: no sample brackets `t_ns`.
+        """
+        return self.cpu_s - self.cpu_after(t_ns)
+
+    def cpu_after(self, t_ns: int) -> float:
+        """CPU seconds used from `t_ns` (a server trace time) to exit.
+
+        Cutting at a moment the client is waiting for the server (``response.created``)
+        leaves interpreter start-up and imports, the noisiest part of a process's CPU, out.
+
+        Raises:
+            BenchError: no sample brackets `t_ns`.
+        """
+        before = [s for s in self.samples if s[0] <= t_ns]
+        after = [s for s in self.samples if s[0] >= t_ns]
+        if not before or not after:
+            raise BenchError("no CPU sample around the cut point (client ran too briefly)")
+        (t0, c0), (t1, c1) = before[-1], after[0]
+        at = c0 if t1 == t0 else c0 + (c1 - c0) * (t_ns - t0) / (t1 - t0)
+        return self.cpu_s - at / 1e9
 
 
 def _environ(extra: dict[str, str]) -> dict[str, str]:
+    """The child's environment: ours plus `extra`, with bytecode caching on.
+
+    Any value of PYTHONDONTWRITEBYTECODE (even "0") turns caching off; a client then compiles
+    its own modules from source at every start while pip-installed ones load cached bytecode,
+    which would make cold start and import figures unfair to an editable install.
+    """
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra)
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "0")
     return env
 
 
@@ -137,10 +186,14 @@ def run_client(client: Client, url: str, workdir: pathlib.Path, label: str) -> F
             proc.stdin.write(client.stdin.encode())
         proc.stdin.close()
         deadline = time.monotonic() + _TIMEOUT
+        samples: list[tuple[int, int]] = []
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            cpu = _cpu_ns(proc.pid)
+            if cpu is not None:
+                samples.append((time.perf_counter_ns(), cpu))
             if time.monotonic() > deadline:
                 proc.kill()
                 os.wait4(proc.pid, 0)
@@ -152,7 +205,36 @@ def run_client(client: Client, url: str, workdir: pathlib.Path, label: str) -> F
     if proc.returncode != 0:
         raise BenchError(f"{client.name} {label}: exit {proc.returncode}\n"
                          + _stderr_tail(err_path))
-    return Finished(spawn_ns, usage.ru_utime + usage.ru_stime, wall)
+    return Finished(spawn_ns, usage.ru_utime + usage.ru_stime, wall, tuple(samples))
+
+
+def _cpu_ns(pid: int) -> int | None:
+    """CPU ns used so far by every thread of `pid` (schedstat), or None if it is exiting."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        total = 0
+        for task in tasks:
+            with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def run_timed(argv: Sequence[str], env: dict[str, str]) -> tuple[int, float]:
+    """Run a short command; return its wall ns and CPU seconds (user + sys, ``wait4``).
+
+    Raises:
+        BenchError: it exited non-zero.
+    """
+    t0 = time.perf_counter_ns()
+    proc = subprocess.Popen(list(argv), env=_environ(env), cwd=ROOT, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter_ns() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(argv)}: exit {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def start_idle_client(client: Client, url: str, calls: int,

@@ -77,6 +77,15 @@ class _Rows:
         bare = _median(self.fig.get("python", "import_ns"))
         return None if value is None or bare is None else (value - bare) / 1e6
 
+    def import_cpu(self, name: str) -> float | None:
+        value = _median(self.fig.get(name, "import_cpu"))
+        bare = _median(self.fig.get("python", "import_cpu"))
+        return None if value is None or bare is None else (value - bare) * 1e3
+
+    def cold_cpu(self, name: str) -> float | None:
+        value = _median(self.fig.get(name, "cold_cpu"))
+        return None if value is None else value * 1e3
+
     def rss(self, calls: int) -> Callable[[str], float | None]:
         def value(name: str) -> float | None:
             rss = _median(self.fig.get(name, f"rss_{calls}"))
@@ -125,10 +134,14 @@ def render(fig: Figures, *, plan_note: str) -> str:
                           ("tool_create", "→ next response.create")):
         for q, qn in ((0.5, "median"), (0.9, "p90"), (0.99, "p99")):
             rows.append((f"tool round trip {label}, {qn} (µs)", r.tool(figure, q)))
+    rows.append(("tool round trip → next response.create, median of calls 1–100 (µs)",
+                 r.tool("tool_create_first", 0.5)))
     rows.append(("audio CPU per delta, unpaced (µs)", r.audio("audio_fast")))
     rows.append(("audio CPU per delta, paced real time (µs)", r.audio("audio_paced")))
     rows.append(("cold start: spawn → first session.update (ms)", r.cold))
+    rows.append(("  same, CPU used by the client (ms)", r.cold_cpu))
     rows.append(("bare import (ms, minus `python -c pass`)", r.imports))
+    rows.append(("  same, CPU (ms)", r.import_cpu))
     calls = fig.idle_calls
     if calls:
         rows.append((f"RSS with {calls[0]} call (MiB)", r.rss(calls[0])))

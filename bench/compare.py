@@ -24,18 +24,20 @@ from dataclasses import dataclass
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     BENCH,
     BenchError,
     Client,
     SimProcess,
     check_clock,
+    compile_sources,
     read_status_kib,
     run_client,
+    run_timed,
     start_idle_client,
     workspace,
 )
-from _report import Figures, render  # noqa: E402
+from _report import Figures, render
 
 __all__ = ["Plan", "main"]
 
@@ -55,7 +57,7 @@ class Plan:
 
 FULL = Plan(reps=3, tool_calls=1000, fast_deltas=10_000, paced_deltas=1_500, cold_runs=10,
             import_runs=10, idle_calls=(1, 10, 100))
-QUICK = Plan(reps=1, tool_calls=20, fast_deltas=200, paced_deltas=10, cold_runs=2,
+QUICK = Plan(reps=1, tool_calls=20, fast_deltas=500, paced_deltas=10, cold_runs=2,
              import_runs=2, idle_calls=(1, 4))
 
 IMPORTS = {
@@ -116,6 +118,12 @@ def clients(selected: Sequence[str]) -> list[Client]:
     return out
 
 
+def _created(lines: list[dict[str, object]]) -> int:
+    """Server time of the last ``response.created`` (the reply being measured)."""
+    return max(int(x["t_ns"]) for x in lines  # type: ignore[call-overload]
+               if x["dir"] == "out" and x["type"] == "response.created")
+
+
 def tool_round_trips(lines: list[dict[str, object]]) -> tuple[list[int], list[int]]:
     """From a trace: ns from each ``function_call_arguments.done`` out to its output in, and
     to the next ``response.create`` in."""
@@ -169,6 +177,7 @@ class Bench:
                                      f"for {self.plan.tool_calls} calls")
                 self.fig.add(c.name, "tool_output", out)
                 self.fig.add(c.name, "tool_create", create)
+                self.fig.add(c.name, "tool_create_first", create[:100])
 
     def cold(self) -> None:
         """Cold start (spawn → first session.update) and the no-audio baseline CPU."""
@@ -183,7 +192,8 @@ class Bench:
                     first = next(x for x in lines
                                  if x["dir"] == "in" and x["type"] == "session.update")
                     self.fig.add(c.name, "cold_ns", [int(first["t_ns"]) - done.spawn_ns])
-                    self.fig.add(c.name, "baseline_cpu", [done.cpu_s])
+                    self.fig.add(c.name, "cold_cpu", [done.cpu_until(int(first["t_ns"]))])
+                    self.fig.add(c.name, "baseline_cpu", [done.cpu_after(_created(lines))])
 
     def audio(self, paced: bool) -> None:
         deltas = self.plan.paced_deltas if paced else self.plan.fast_deltas
@@ -200,7 +210,7 @@ class Bench:
                 got = sum(1 for x in lines if x["type"] == "response.output_audio.delta")
                 if got != deltas:
                     raise BenchError(f"{c.name}: server sent {got} audio deltas, not {deltas}")
-                self.fig.add(c.name, key, [done.cpu_s])
+                self.fig.add(c.name, key, [done.cpu_after(_created(lines))])
         self.fig.deltas[key] = deltas
 
     def imports(self) -> None:
@@ -208,11 +218,10 @@ class Bench:
         for _ in range(self.plan.import_runs):
             for c in [None, *self.live]:
                 code = "pass" if c is None else IMPORTS[c.name]
-                env = dict(os.environ, **(c.env if c else {}))
-                t0 = time.perf_counter_ns()
-                subprocess.run([py, "-c", code], check=True, env=env)
-                self.fig.add("python" if c is None else c.name, "import_ns",
-                             [time.perf_counter_ns() - t0])
+                wall, cpu = run_timed([py, "-c", code], c.env if c else {})
+                name = "python" if c is None else c.name
+                self.fig.add(name, "import_ns", [wall])
+                self.fig.add(name, "import_cpu", [cpu])
 
     def memory(self) -> None:
         reply = {"audio": {"chunk_ms": 20, "pace": "fast"},
@@ -268,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check_clock()
+        spec = importlib.util.find_spec("agentrun")
+        assert spec is not None and spec.origin is not None
+        compile_sources([pathlib.Path(spec.origin).parent, BENCH])
         with workspace(args.keep) as workdir:
             bench = Bench(plan, clients(args.clients.split(",")), workdir, agentrun, log)
             steps = {"tools": bench.tools, "cold": bench.cold,

@@ -1,9 +1,9 @@
 """The raw floor: the least a Grok realtime client can do, written with `websockets` alone.
 
 It parses every frame as JSON, decodes every audio delta from base64 (and drops it), answers
-each tool call with `function_call_output` + `response.create`, and sends `session.update` after
-`conversation.created`. Nothing lighter can hold a conversation, so the floor shows how close a
-runtime comes to the limit.
+each tool call with `function_call_output` at once and `response.create` when that response is
+done, and sends `session.update` after `conversation.created`. Nothing lighter can hold a
+conversation, so the floor shows how close a runtime comes to the limit.
 
 Modes (the same for every client driven by `compare.py`):
     run   one call: say one user line, answer tool calls until a reply that calls no tool ends,
@@ -78,10 +78,12 @@ async def run_call(url: str, text: str, replied: asyncio.Event | None = None) ->
                     "output": '{"ok": true}',
                 }
                 await ws.send(_event("conversation.item.create", item=item))
-                await ws.send(_event("response.create"))
             elif kind == "response.done":
                 if called_tool:
+                    # one response.create once the response that called is over (a create
+                    # while it is still active is refused: grok-realtime.md §3.3, §8)
                     called_tool = False
+                    await ws.send(_event("response.create"))
                 elif replied is None:
                     return audio_bytes
                 else:
