@@ -83,6 +83,18 @@ def test_unusable_input_never_shows_a_traceback(invoke: Invoke, tmp_path: Path, 
     assert result.stderr == expected
 
 
+def test_check_renders_once_to_find_runtime_mistakes(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "name: T\ninstructions: |\n  Hi {{ who.upper() }}, you have {{ seats + 1 }} seats.\n"
+        "  Today is {{ now.strftme('%A') }}.\nvariables:\n  who: {required: true}\n"
+        "  seats: {type: integer, from_env: SEATS}\n")
+    result = invoke("check", "bad.yaml", env={"SEATS": None})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == ("bad.yaml:4:3: instructions could not be rendered: "
+                             "'datetime.datetime object' has no attribute 'strftme'\n")
+
+
 def test_check_needs_a_file(invoke: Invoke) -> None:
     result = invoke("check")
     assert result.exit_code == 2

@@ -66,6 +66,6 @@ def test_public_names() -> None:
         "AgentSpec", "Audio", "AudioInput", "AudioOutput", "BUILTIN_TOOLS", "CustomVoice",
         "ManualTurns", "RESERVED_FUNCTION_NAMES", "ServerVad", "ToolRef", "Transcription",
         "VOICES", "Variable", "json_schema", "load_spec", "markdown_reference",
-        "render_instructions", "variable_values"])
+        "render_instructions", "trial_render", "variable_values"])
     for name in agentrun.spec.__all__:
         assert getattr(agentrun.spec, name) is not None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from agentrun.errors import SpecErrors
-from agentrun.spec import AgentSpec, load_spec, render_instructions
+from agentrun.spec import AgentSpec, load_spec, render_instructions, trial_render
 
 Problems = Callable[..., list[str]]
 Loaded = Callable[[str], AgentSpec]
@@ -190,3 +190,18 @@ def test_instructions_file_problems(problems: Problems, agent_dir: Path) -> None
     assert problems("name: T\ninstructions_file: latin1.md\n") == [
         "latin1.md:2:4: the file is not valid UTF-8 text (byte 0xe9) (save the file as UTF-8 in "
         "your editor)"]
+
+
+def test_trial_render_uses_stand_ins_and_reads_no_environment(
+        loaded: Loaded, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEATS", "not a number")
+    spec = loaded("name: T\ninstructions: '{{ who }} {{ seats * 2 }} {{ ratio }} {{ vip }}'\n"
+                  "variables:\n  who: {required: true}\n"
+                  "  seats: {type: integer, from_env: SEATS}\n  ratio: {type: number}\n"
+                  "  vip: {type: boolean}\n")
+    assert trial_render(spec) == []
+    broken = loaded("name: T\ninstructions: |\n  ok\n  {{ who | int + 'x' }}\n"
+                    "variables: {who: Ann}\n")
+    assert [str(p) for p in trial_render(broken)] == [
+        "good.yaml:4:3: instructions could not be rendered: unsupported operand type(s) for +: "
+        "'int' and 'str'"]

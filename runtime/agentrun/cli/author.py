@@ -65,16 +65,17 @@ def check(files: tuple[str, ...]) -> None:
     """Find every mistake in agent files, without connecting to anything.
 
     Checks each FILE completely: YAML syntax, unknown or misspelt keys, values out of range,
-    the instructions template, variables, and that every tool is a Grok built-in or provided
-    by an installed plugin. Prints "FILE: ok" for each file when all are fine (exit 0);
-    otherwise prints every problem as FILE:LINE:COL: message (hint) and exits with 2.
+    the instructions template (rendered once with stand-in values), variables, and that every
+    tool is a Grok built-in or provided by an installed plugin. Prints "FILE: ok" for each
+    file when all are fine (exit 0); otherwise prints every problem as
+    FILE:LINE:COL: message (hint) and exits with 2.
 
     \b
     Examples:
       agentrun check agents/support.yaml
       agentrun check agents/*.yaml
     """
-    from agentrun.spec import load_spec
+    from agentrun.spec import load_spec, trial_render
 
     problems: list[SpecError] = []
     passed: list[str] = []
@@ -84,7 +85,7 @@ def check(files: tuple[str, ...]) -> None:
         except SpecErrors as exc:
             problems.extend(exc.errors)
             continue
-        found = _tool_problems(spec)
+        found = trial_render(spec) + _tool_problems(spec)
         problems.extend(found)
         if not found:
             passed.append(f"{file}: ok")

@@ -20,7 +20,7 @@ from agentrun.spec._models import (
     Variable,
 )
 from agentrun.spec._schema import json_schema, markdown_reference
-from agentrun.spec._template import render_instructions, variable_values
+from agentrun.spec._template import render_instructions, trial_render, variable_values
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -40,5 +40,6 @@ __all__ = [
     "load_spec",
     "markdown_reference",
     "render_instructions",
+    "trial_render",
     "variable_values",
 ]

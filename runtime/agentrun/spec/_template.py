@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
     from agentrun.spec._models import AgentSpec
 
-__all__ = ["TemplateOrigin", "check_template", "render_instructions", "variable_values"]
+__all__ = [
+    "TemplateOrigin",
+    "check_template",
+    "render_instructions",
+    "trial_render",
+    "variable_values",
+]
 
 _FILENAME = "<instructions>"
 _BLOCKED_HINT = "templates cannot reach names that start with '_'"
@@ -232,16 +238,45 @@ def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = N
     Raises:
         SpecErrors: bad or missing variable values, or a template that fails while rendering.
     """
+    return _render(spec, variable_values(spec, variables), call, now)
+
+
+_PLACEHOLDERS: dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True}
+
+
+def trial_render(spec: AgentSpec) -> list[SpecError]:
+    """Render once with stand-in values to find failures only rendering shows.
+
+    A misspelt method (``now.strftme``) or a filter applied to the wrong kind of value passes
+    the load-time checks; ``agentrun check`` calls this so the author hears about it before a
+    call does. Variables without a default get a stand-in of their type (the environment is
+    not read).
+
+    Args:
+        spec: a loaded agent.
+
+    Returns:
+        The problems found (empty when the template renders).
+    """
+    values = {name: var.default if var.default is not None else
+              _PLACEHOLDERS.get(var.type, f"<{name}>") for name, var in spec.variables.items()}
+    try:
+        _render(spec, values, {"caller": "+15550100", "call_id": "trial"}, None)
+    except SpecErrors as exc:
+        return list(exc.errors)
+    return []
+
+
+def _render(spec: AgentSpec, context: dict[str, Any], call: Mapping[str, Any] | None,
+            now: datetime | None) -> str:
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(spec.timezone)
     now = datetime.now(tz) if now is None else (
         now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz))
-    context = variable_values(spec, variables)
-    context["now"] = now
-    context["agent"] = {"name": spec.name, "description": spec.description,
-                        "voice": spec.voice_id}
-    context["call"] = {"caller": "", "call_id": "", **(call or {})}
+    context = {**context, "now": now, "call": {"caller": "", "call_id": "", **(call or {})},
+               "agent": {"name": spec.name, "description": spec.description,
+                         "voice": spec.voice_id}}
     origin: TemplateOrigin = spec._template_origin or TemplateOrigin(
         str(spec.path) if spec.path else "<agent>")
     try:
