@@ -184,3 +184,13 @@ def test_error_message_never_contains_the_payload() -> None:
         parse_server_event(text)
     assert "ZZZZ" not in str(info.value)
     assert len(str(info.value)) < 300
+
+
+def test_a_session_snapshot_that_does_not_fit_still_parses_as_empty() -> None:
+    """session.updated gates caller audio (§7.1): an odd snapshot must not drop the event."""
+    event = parse_server_event(json.dumps({"type": "session.updated", "session": {
+        "voice": {"id": "ara"}, "audio": {"output": {"format": {"rate": "fast"}}},
+        "tools": "none"}}))
+    assert isinstance(event, SessionUpdated)
+    assert event.session.voice is None
+    assert event.session.output_format() == (None, None)

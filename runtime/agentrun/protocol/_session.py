@@ -15,7 +15,10 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     model_serializer,
+    model_validator,
 )
 
 from agentrun.protocol._base import ClientModel, ServerModel
@@ -221,7 +224,12 @@ class _TurnDetectionSnapshot(ServerModel):
 
 
 class SessionSnapshot(ServerModel):
-    """The session as the server reports it; every field optional, voice any string (§7.4)."""
+    """The session as the server reports it; every field optional, voice any string (§7.4).
+
+    ``session.updated`` is the gate for caller audio (§7.1), so a snapshot that does not fit
+    this model is read as empty rather than failing the event (pipecat stalled on exactly that,
+    §7.4, §7.6).
+    """
 
     id: str | None = None
     model: str | None = None
@@ -229,7 +237,16 @@ class SessionSnapshot(ServerModel):
     voice: str | None = None
     turn_detection: _TurnDetectionSnapshot | None = None
     audio: _AudioSnapshot | None = None
-    tools: list[dict[str, Any]] | None = None
+    tools: list[Any] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _never_fail(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> SessionSnapshot:
+        try:
+            snapshot: SessionSnapshot = handler(data)
+        except ValidationError:
+            return cls()
+        return snapshot
 
     def output_format(self) -> tuple[str | None, int | None]:
         """The echoed output ``(type, rate)``, either part None when not echoed."""
