@@ -108,7 +108,8 @@ def test_random_walk_keeps_the_wire_rules(seed: int, manual: bool) -> None:
                 assert action.name == "lookup_order"  # built-ins and unknown names never run
                 running.append(action.call_id)
             elif isinstance(action, SendEvent):
-                event_type = action.event.type
+                sent: Any = action.event
+                event_type = sent.type
                 assert event_type != "conversation.item.truncate"
                 if event_type == "response.create":
                     creates_unanswered += 1
@@ -116,7 +117,7 @@ def test_random_walk_keeps_the_wire_rules(seed: int, manual: bool) -> None:
                 if event_type == "response.cancel":
                     assert live_responses, f"step {step}: cancel with no live response"
                 if event_type == "conversation.item.create" \
-                        and action.event.item.type == "function_call_output":
-                    answered.append(action.event.item.call_id)
+                        and sent.item.type == "function_call_output":
+                    answered.append(sent.item.call_id)
         # a call is answered once, even when the server repeats its id later
         assert len(answered) == len(set(answered)), f"step {step}: {answered}"

@@ -13,12 +13,12 @@ import base64
 import json
 import pathlib
 import typing
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from _engine_helpers import make_config, sent
-from agentrun.engine import IGNORED, Action, Conversation, RunTool
-from agentrun.protocol import GROK, ServerEvent
+from agentrun.engine import IGNORED, Action, Conversation, PlayAudio, RunTool
+from agentrun.protocol import GROK, ResponseOutputAudioDelta, ServerEvent
 
 DATA = pathlib.Path(__file__).parent.parent / "data"
 SCRIPTS = sorted(DATA.glob("grok_*.jsonl"))
@@ -71,3 +71,17 @@ def test_every_server_event_is_handled_or_ignored() -> None:
     assert members - covered == set()
     assert set(IGNORED) & conv.handled_events == set()  # no event both handled and ignored
     assert all(reason.strip() for reason in IGNORED.values())
+
+
+def test_a_dialect_event_subclass_reaches_the_canonical_handler() -> None:
+    """An OpenAI-beta style rename is a subclass; the engine needs no new dispatch entry."""
+
+    class ResponseAudioDelta(ResponseOutputAudioDelta):
+        type: Literal["response.audio.delta"]  # type: ignore[assignment]
+
+    conv = Conversation(make_config())
+    conv.receive_message('{"type":"conversation.created"}', 0.0)
+    conv.receive_message('{"type":"session.updated","session":{}}', 0.0)
+    event = ResponseAudioDelta(type="response.audio.delta", response_id="r", item_id="i",
+                               delta="AQA=")
+    assert conv.receive_event(event, 0.0) == [PlayAudio(b"\x01\x00", "r", "i")]  # type: ignore[arg-type]

@@ -143,7 +143,7 @@ class ConversationCore:
                                       f"{self._state.value}; ignored")]
         self._state = State.CONFIGURING
         # The full session every time (incl. audio formats), never a partial update (§7.16).
-        update = wire.SessionUpdate(session=self.config.session)
+        update = self._dialect.session_update(self.config.session)
         self._update_id = update.event_id
         return [SendEvent(update)]
 

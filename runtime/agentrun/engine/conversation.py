@@ -132,12 +132,17 @@ class Conversation(ConversationCore):
             The actions it causes; nothing once CLOSED. Never raises.
         """
         kind = type(event)
-        if self._state is State.CLOSED or kind in IGNORED or kind in self._dialect.ignored_events:
+        if self._state is State.CLOSED or kind in self._dialect.ignored_events:
             return []
-        handler = self._handlers.get(kind)
-        if handler is None:
-            return [Report("debug", f"no handler for server event {kind.__name__}")]
-        return handler(event, now)
+        # Walk the MRO so a dialect's own event class (e.g. OpenAI beta's response.audio.delta
+        # as a subclass of ResponseOutputAudioDelta) reaches the same handler, engine unchanged.
+        for klass in kind.__mro__:
+            if klass in IGNORED:
+                return []
+            handler = self._handlers.get(klass)
+            if handler is not None:
+                return handler(event, now)
+        return [Report("debug", f"no handler for server event {kind.__name__}")]
 
     # ---- local input ---------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Everything that differs between realtime dialects, in one place (grok-realtime.md §6).
 
 The engine asks a :class:`Dialect` instead of hard-coding Grok facts: how the URL names the
-model, which tool names the server reserves, how assistant text is typed in restored items,
-which duplicate server events to skip, and which ``error`` events are benign races or fatal
-refusals. :data:`GROK` is the only dialect today; an OpenAI Realtime dialect is another instance
+model, how the session event is shaped, which tool names the server reserves, how assistant
+text is typed in restored items, which duplicate server events to skip, and which ``error``
+events are benign races or fatal refusals. Renamed server events (OpenAI beta's
+``response.audio.delta``) are subclasses of the canonical models; the engine dispatches by MRO.
+:data:`GROK` is the only dialect today; an OpenAI Realtime dialect is another instance
 (plus its beta event names in the server-event union) with no engine change.
 Imports only ``protocol`` models.
 """
@@ -15,11 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from agentrun.protocol._client_events import ClientEvent, SessionUpdate
 from agentrun.protocol._server_events import (
     ErrorDetail,
     ResponseOutputTextDelta,
     ResponseOutputTextDone,
 )
+from agentrun.protocol._session import SessionProperties
 
 __all__ = ["GROK", "Dialect", "ErrorClass"]
 
@@ -84,6 +88,14 @@ class Dialect:
                  if k != self.model_query_param]
         query.append((self.model_query_param, model))
         return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+    def session_update(self, session: SessionProperties) -> ClientEvent:
+        """The event that configures the session (Grok: ``session.update`` as is, §4).
+
+        Another dialect (e.g. OpenAI GA, with ``session.type`` and voice under ``audio.output``)
+        overrides this to reshape the same properties; the engine only sends what it returns.
+        """
+        return SessionUpdate(session=session)
 
     def reserved_names(self, builtin_types: Iterable[str]) -> dict[str, str]:
         """Function names the enabled built-ins reserve, mapped to the built-in reserving them."""
