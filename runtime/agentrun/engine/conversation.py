@@ -176,7 +176,8 @@ class Conversation(ConversationCore):
 
         Returns:
             ``conversation.item.create`` (``input_text``) then ``response.create`` (queued while a
-            response is active or a tool runs; held until the session is configured).
+            response is active or a tool runs; held until the session is configured). The state
+            becomes RESPONDING when the create is sent.
 
         Raises:
             LocalProtocolError: the conversation is closed (state unchanged).
@@ -238,7 +239,8 @@ class Conversation(ConversationCore):
             played_ms: milliseconds played since the item's first audio.
 
         Returns:
-            No actions; the number is kept in ``replies``. Unknown items are ignored.
+            No actions; the number is kept in ``replies``. Unknown items are ignored. Never
+            raises; the state is unchanged.
         """
         record = self.replies.get(item_id)
         if record is not None:
