@@ -68,6 +68,10 @@ class _Rows:
             return (cpu - base) / self.fig.deltas[figure] * 1e6
         return value
 
+    def tool_cpu(self, name: str) -> float | None:
+        value = _median(self.fig.get(name, "tool_cpu"))
+        return None if value is None else value * 1e6
+
     def cold(self, name: str) -> float | None:
         value = _median(self.fig.get(name, "cold_ns"))
         return None if value is None else value / 1e6
@@ -136,6 +140,7 @@ def render(fig: Figures, *, plan_note: str) -> str:
             rows.append((f"tool round trip {label}, {qn} (µs)", r.tool(figure, q)))
     rows.append(("tool round trip → next response.create, median of calls 1–100 (µs)",
                  r.tool("tool_create_first", 0.5)))
+    rows.append(("tool call: client CPU per call (µs)", r.tool_cpu))
     rows.append(("audio CPU per delta, unpaced (µs)", r.audio("audio_fast")))
     rows.append(("audio CPU per delta, paced real time (µs)", r.audio("audio_paced")))
     rows.append(("cold start: spawn → first session.update (ms)", r.cold))

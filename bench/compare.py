@@ -169,7 +169,7 @@ class Bench:
             for c in self.live:
                 self.log(f"tool round trip: {c.name} (rep {rep + 1}/{self.plan.reps})")
                 with self.sim(scenario, f"tools-{c.name}-{rep}") as sim:
-                    run_client(c, sim.url, self.workdir, f"tools{rep}")
+                    done = run_client(c, sim.url, self.workdir, f"tools{rep}")
                     lines = sim.events("response.done", self.plan.tool_calls + 1)
                 out, create = tool_round_trips(lines)
                 if len(out) != self.plan.tool_calls or len(create) != self.plan.tool_calls:
@@ -178,6 +178,9 @@ class Bench:
                 self.fig.add(c.name, "tool_output", out)
                 self.fig.add(c.name, "tool_create", create)
                 self.fig.add(c.name, "tool_create_first", create[:100])
+                first = min(int(x["t_ns"]) for x in lines  # type: ignore[call-overload]
+                            if x["dir"] == "out" and x["type"] == "response.created")
+                self.fig.add(c.name, "tool_cpu", [done.cpu_after(first) / self.plan.tool_calls])
 
     def cold(self) -> None:
         """Cold start (spawn → first session.update) and the no-audio baseline CPU."""
