@@ -301,9 +301,9 @@ class ToolRef(BaseModel):
                   {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*(ms|s|m)?\s*$"}],
     })] = Field(default=None, gt=0, le=3600, description="Longest a call may run: seconds, or text "
                 "such as '5s' or '500ms'. Leave out for the tool's default.", examples=["5s"])
-    config: dict[str, Any] = Field(default_factory=_empty_dict, description="Settings passed to the "
-                                   "tool (see `agentrun tools show NAME`).",
-                                   examples=[{"database": "orders.db"}])
+    config: dict[str, Any] = Field(default_factory=_empty_dict,
+                                   description="Settings passed to the tool (see `agentrun "
+                                   "tools show NAME`).", examples=[{"database": "orders.db"}])
     allowed_x_handles: list[str] | None = Field(default=None, description="x_search only: search "
                                                 "posts from these X handles.",
                                                 examples=[["xai"]])
@@ -408,8 +408,8 @@ class AgentSpec(BaseModel):
         examples=[{"type": "server_vad", "silence_duration_ms": 500}, {"type": "manual"}])
     audio: Audio = Field(default_factory=Audio, description="Audio formats.",
                          examples=[{"input": {"format": "pcmu"}, "output": {"format": "pcmu"}}])
-    tools: list[ToolRef] = Field(default_factory=_empty_list, description="Tools the agent may use.",
-                                 examples=[["lookup_order", "web_search"]])
+    tools: list[ToolRef] = Field(default_factory=_empty_list, examples=[["lookup_order",
+                                 "web_search"]], description="Tools the agent may use.")
 
     _path: Path | None = PrivateAttr(None)
     _locations: Locations | None = PrivateAttr(None)
