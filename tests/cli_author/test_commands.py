@@ -103,3 +103,16 @@ def test_help_is_written_for_authors_with_an_example(invoke: Invoke, command: st
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
     assert f"agentrun {command}" in result.stdout.split("Examples:")[1]
+
+
+def test_the_command_line_imports_the_spec_only_when_a_command_needs_it() -> None:
+    # `agentrun --help` and every command's start-up stay fast: pydantic, PyYAML and Jinja2 load
+    # inside the commands that use them.
+    import subprocess
+    import sys
+
+    code = ("import sys, agentrun.cli; print(sorted(m for m in ('agentrun.spec', 'pydantic', "
+            "'yaml', 'jinja2') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert loaded == "[]\n"
