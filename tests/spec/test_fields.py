@@ -103,7 +103,7 @@ BAD_FIELDS = [
     ("tools:\n  - {name: lookup_order, timeout: soon}\n",
      "bad.yaml:4:35: expected a duration like 5, 2.5, '5s' or '500ms', got 'soon'"),
     ("tools:\n  - {name: lookup_order, timeout: 0}\n",
-     "bad.yaml:4:35: timeout must be between 0 and 3600, got 0"),
+     "bad.yaml:4:35: timeout must be more than 0 and at most 3600, got 0"),
     ("tools:\n  - {name: lookup_order, confg: {}}\n", "bad.yaml:4:26: unknown key 'confg' (did "
      "you mean 'config'? allowed: name, as, description, timeout, config, allowed_x_handles, "
      "vector_store_ids, max_num_results)"),

@@ -101,14 +101,23 @@ def _data_path(data: Any, loc: Loc) -> Loc:
     return tuple(path)
 
 
-def _bounds(info: FieldInfo | None) -> tuple[Any, Any]:
+def _range(info: FieldInfo | None) -> str | None:
+    """``between 0.1 and 0.9`` (or ``more than 0 and at most 3600``) from a field's bounds."""
     low = high = None
     for meta in info.metadata if info else ():
-        low = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else low
-        low = getattr(meta, "gt", None) if getattr(meta, "gt", None) is not None else low
-        high = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else high
-        high = getattr(meta, "lt", None) if getattr(meta, "lt", None) is not None else high
-    return low, high
+        if getattr(meta, "ge", None) is not None:
+            low = ("between", meta.ge)
+        if getattr(meta, "gt", None) is not None:
+            low = ("more than", meta.gt)
+        if getattr(meta, "le", None) is not None:
+            high = ("at most", meta.le)
+        if getattr(meta, "lt", None) is not None:
+            high = ("less than", meta.lt)
+    if low is None or high is None:
+        return None
+    if low[0] == "between" and high[0] == "at most":
+        return f"between {low[1]} and {high[1]}"
+    return f"{'at least' if low[0] == 'between' else low[0]} {low[1]} and {high[0]} {high[1]}"
 
 
 def _what(key: str | None, loc: Loc) -> str:
@@ -146,9 +155,9 @@ def _message(error: dict[str, Any], root: type[BaseModel],
     if kind == "missing":
         return f"missing required key '{key or loc[-1]}'", None, (), False
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        low, high = _bounds(info)
-        if low is not None and high is not None:
-            return f"{what} must be between {low} and {high}, got {shown(value)}", None, (), False
+        span = _range(info)
+        if span is not None:
+            return f"{what} must be {span}, got {shown(value)}", None, (), False
         limit = next(iter(ctx.values()), None)
         word = {"greater_than_equal": "at least", "less_than_equal": "at most",
                 "greater_than": "more than", "less_than": "less than"}[kind]
