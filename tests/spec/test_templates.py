@@ -28,6 +28,12 @@ def test_syntax_error_in_a_block_is_located_at_its_template_line(problems: Probl
         "{{ }} and {% %} tags)"]
 
 
+def test_leading_blank_lines_of_a_block_keep_line_numbers(problems: Problems) -> None:
+    assert problems("name: T\ninstructions: |\n\n  Hello.\n  {{ nme }}\n") == [
+        "bad.yaml:5:3: instructions use 'nme', which is not a declared variable (declare it under "
+        "variables:)"]
+
+
 def test_unclosed_block_tag(problems: Problems) -> None:
     assert problems("name: T\ninstructions: |\n  {% if x %}\n  hi\nvariables: {x: 1}\n") == [
         "bad.yaml:3:3: template error in instructions: Unexpected end of template. Jinja was "

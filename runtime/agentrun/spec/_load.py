@@ -26,10 +26,11 @@ def _inline_origin(doc: YamlDocument, shown: str) -> TemplateOrigin:
     line, column = doc.locations.value(("instructions",)) or (1, 1)
     style = doc.locations.styles.get(("instructions",))
     if style in ("|", ">"):
-        # A block scalar starts on the line after its `|` indicator, at the block's indent.
-        for number, text in enumerate(doc.text.splitlines()[line:], start=line + 1):
+        # A block scalar starts on the line after its `|` indicator, at the block's indent
+        # (blank lines first are part of the text, so template line 1 is still that next line).
+        for text in doc.text.splitlines()[line:]:
             if text.strip():
-                return TemplateOrigin(shown, number, len(text) - len(text.lstrip(" ")) + 1)
+                return TemplateOrigin(shown, line + 1, len(text) - len(text.lstrip(" ")) + 1)
         return TemplateOrigin(shown, line + 1, column)
     if style in ("'", '"'):
         return TemplateOrigin(shown, line, column + 1)
