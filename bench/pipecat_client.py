@@ -6,6 +6,9 @@ How it is driven (so nobody can say it was handicapped):
   The service sends ``function_call_output`` by itself, but the next ``response.create`` only
   comes when the assistant aggregator pushes the context back upstream, so the pair is needed;
 - no transport, no VAD, no STT/TTS, no RTVI, no turn tracking, no idle timeout, no metrics;
+- the aggregator pair in realtime mode with ``ExternalUserTurnStrategies`` (the default
+  strategies would load a local smart-turn model per pipeline, which a realtime service never
+  uses);
 - a ``PipelineWorker`` run by a ``WorkerRunner`` (handle_sigint off), started by queueing one
   ``LLMRunFrame`` over an ``LLMContext`` holding one user message and the ``ping`` tool;
 - ``ping`` is a plain coroutine registered with ``register_function`` that returns at once;
@@ -49,9 +52,13 @@ def _build(url: str, text: str, replied: asyncio.Event) -> object:
     from pipecat.pipeline.pipeline import Pipeline
     from pipecat.pipeline.worker import PipelineParams, PipelineWorker
     from pipecat.processors.aggregators.llm_context import LLMContext
-    from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
+    from pipecat.processors.aggregators.llm_response_universal import (
+        LLMContextAggregatorPair,
+        LLMUserAggregatorParams,
+    )
     from pipecat.services.xai.realtime import events
     from pipecat.services.xai.realtime.llm import GrokRealtimeLLMService
+    from pipecat.turns.user_turn_strategies import ExternalUserTurnStrategies
 
     llm = GrokRealtimeLLMService(
         api_key="bench",
@@ -79,7 +86,13 @@ def _build(url: str, text: str, replied: asyncio.Event) -> object:
         ]
     )
     context = LLMContext(messages=[{"role": "user", "content": text}], tools=tools)
-    aggregators = LLMContextAggregatorPair(context)
+    # External turn strategies: the default ones load a local smart-turn ONNX model per
+    # pipeline (about 11 MiB each), which a realtime service with server-side turns never uses.
+    aggregators = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(user_turn_strategies=ExternalUserTurnStrategies()),
+        realtime_service_mode=True,
+    )
     pipeline = Pipeline([aggregators.user(), llm, aggregators.assistant()])
     worker = PipelineWorker(
         pipeline,
