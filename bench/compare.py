@@ -62,7 +62,10 @@ QUICK = Plan(reps=1, tool_calls=20, fast_deltas=500, paced_deltas=10, cold_runs=
 
 IMPORTS = {
     "floor": "import json, base64, websockets.asyncio.client",
-    "agentrun": "import agentrun.cli.run",
+    # everything `agentrun FILE --text --url …` imports before it connects (the CLI module
+    # itself imports little: the rest is imported inside the command)
+    "agentrun": "import agentrun.cli.run, agentrun.spec, agentrun.tools, agentrun.engine.session,"
+                " agentrun.io",
     "pipecat": "import pipecat.services.xai.realtime.llm",
 }
 
@@ -294,8 +297,30 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"compare: {exc}", file=sys.stderr)
         return 1
-    print(render(bench.fig, plan_note=_plan_note(plan)))
+    print(render(bench.fig, plan_note=_plan_note(plan) + "\n" + machine()))
     return 0
+
+
+def machine() -> str:
+    """One line naming the machine and versions the table was measured with."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} CPU(s), {cpu}; Python {sys.version.split()[0]}; "
+            f"pipecat-ai {ver('pipecat-ai')}; websockets {ver('websockets')}; "
+            f"pydantic {ver('pydantic')}; load average at the end {load}")
 
 
 def _plan_note(plan: Plan) -> str:
