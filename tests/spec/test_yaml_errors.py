@@ -112,3 +112,15 @@ def test_missing_file_and_directory(agent_dir: Path) -> None:
         load_spec("agents")
     assert str(directory.value) == ("agents: is a directory, not an agent file (name a .yaml "
                                     "file, e.g. agents/support.yaml)")
+
+
+def test_devices_and_huge_files_are_not_read(agent_dir: Path) -> None:
+    with pytest.raises(SpecErrors) as device:
+        load_spec("/dev/zero")
+    assert str(device.value) == "/dev/zero: is not a regular file (name a .yaml file)"
+    with (agent_dir / "huge.yaml").open("wb") as handle:
+        handle.truncate(10_000_001)
+    with pytest.raises(SpecErrors) as huge:
+        load_spec("huge.yaml")
+    assert str(huge.value) == ("huge.yaml: is too large for an agent file (10000001 bytes) "
+                               "(agent files are at most 10 MB)")

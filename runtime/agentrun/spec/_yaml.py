@@ -11,6 +11,7 @@ standard plain-data tags are accepted, so no tag can ever build a Python object.
 from __future__ import annotations
 
 import datetime as _dt
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # A file with more nodes than this is an alias bomb, not an agent description.
 _MAX_NODES = 100_000
+_MAX_BYTES = 10_000_000
 
 
 @dataclass
@@ -100,6 +102,15 @@ def read_text(file: str | Path, shown: str | None = None) -> str:
     shown = str(file) if shown is None else shown
     path = Path(file)
     try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        # /dev/zero or a pipe would never end; an agent file is a small regular file.
+        if not stat.S_ISREG(info.st_mode):
+            raise _err(shown, "is not a regular file", hint="name a .yaml file")
+        if info.st_size > _MAX_BYTES:
+            raise _err(shown, f"is too large for an agent file ({info.st_size} bytes)",
+                       hint=f"agent files are at most {_MAX_BYTES // 1_000_000} MB")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise _err(shown, "file not found", hint="check the path and the spelling") from None
