@@ -211,3 +211,9 @@ def test_trial_render_uses_stand_ins_and_reads_no_environment(
     assert [str(p) for p in trial_render(broken)] == [
         "good.yaml:4:3: instructions could not be rendered: unsupported operand type(s) for +: "
         "'int' and 'str'"]
+
+
+def test_deeply_nested_templates_are_an_error_not_a_crash(problems: Problems) -> None:
+    nested = "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}"
+    assert problems(f"name: T\ninstructions: '{nested}'\n") == [
+        "bad.yaml:2:16: instructions nest brackets or tags too deeply"]

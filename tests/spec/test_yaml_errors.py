@@ -124,3 +124,12 @@ def test_devices_and_huge_files_are_not_read(agent_dir: Path) -> None:
         load_spec("huge.yaml")
     assert str(huge.value) == ("huge.yaml: is too large for an agent file (10000001 bytes) "
                                "(agent files are at most 10 MB)")
+
+
+def test_deep_nesting_is_an_error_not_a_crash(problems: Problems) -> None:
+    assert problems("name: T\ninstructions: hi\nx: " + "[" * 3000 + "]" * 3000 + "\n") == [
+        "bad.yaml: the file nests lists or mappings too deeply (agent files need at most 50 "
+        "levels)"]
+    assert problems("name: T\ninstructions: hi\nx: " + "[" * 60 + "]" * 60 + "\n") == [
+        "bad.yaml:3:54: lists or mappings nest too deeply here (agent files need at most 50 "
+        "levels)"]

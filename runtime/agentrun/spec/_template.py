@@ -133,13 +133,16 @@ def check_template(source: str, declared: set[str], origin: TemplateOrigin) -> l
     try:
         _compile(source)
         ast = env.parse(source)
+        undeclared = meta.find_undeclared_variables(ast)
     except TemplateSyntaxError as exc:
         return [error(f"template error in instructions: {exc.message}", exc.lineno,
                       "check the {{ }} and {% %} tags")]
+    except RecursionError:
+        return [error("instructions nest brackets or tags too deeply", None)]
     problems = [error(f"instructions use '{name}', which templates may not reach", line,
                       _BLOCKED_HINT) for name, line in _blocked(ast)]
     known = declared | set(BUILTIN_VARIABLES) | set(env.globals)
-    for name in sorted(meta.find_undeclared_variables(ast) - known):
+    for name in sorted(undeclared - known):
         if name == "env":
             hint = "declare a variable with from_env: NAME to use an environment variable"
         else:
@@ -286,7 +289,7 @@ def _render(spec: AgentSpec, context: dict[str, Any], call: Mapping[str, Any] | 
         raise SpecErrors([SpecError(f"template error in instructions: {exc.message}",
                                     path=origin.path, line=line, column=column)]) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
-            AttributeError, OverflowError) as exc:
+            AttributeError, OverflowError, RecursionError) as exc:
         line, column = origin.locate(_failing_line(exc))
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise SpecErrors([SpecError(f"instructions could not be rendered: {reason}",

@@ -39,6 +39,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # A file with more nodes than this is an alias bomb, not an agent description.
 _MAX_NODES = 100_000
 _MAX_BYTES = 10_000_000
+_MAX_DEPTH = 50
 
 
 @dataclass
@@ -186,6 +187,10 @@ class _Builder:
             raise _err(self.shown, "the file is too large or repeats aliases ('*') too often",
                        node.start_mark.line + 1, node.start_mark.column + 1)
         self.locations.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if len(path) > _MAX_DEPTH:
+            raise _err(self.shown, "lists or mappings nest too deeply here",
+                       node.start_mark.line + 1, node.start_mark.column + 1,
+                       hint=f"agent files need at most {_MAX_DEPTH} levels")
         if id(node) in self.stack:
             self.at(node, "an alias refers to itself", hint="remove the recursive '*' alias")
             return None
@@ -280,6 +285,10 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
             problem, hint = _explain(exc)
             raise SpecErrors([_err(shown, f"YAML syntax error: {problem}", line,
                                    mark.column + 1 if mark else None, hint=hint)]) from None
+        except RecursionError:
+            raise SpecErrors([_err(shown, "the file nests lists or mappings too deeply",
+                                   hint=f"agent files need at most {_MAX_DEPTH} levels")]
+                             ) from None
         except yaml.YAMLError as exc:
             position = getattr(exc, "position", None)
             line = text[:position].count("\n") + 1 if position is not None else None
