@@ -40,6 +40,8 @@ Problems = Callable[..., list[str]]
     ("name: T\ninstructions: hi\naudio:\n  input: {format: pcm, format: pcmu}\n",
      "bad.yaml:4:24: duplicate key 'format' (it is already set on line 4; keep one of them)"),
     ("a: &a [*a]\n", "bad.yaml:1:4: an alias refers to itself (remove the recursive '*' alias)"),
+    ("name: T\ninstructions: hi\x07\n", "bad.yaml:2:17: the file contains a control character "
+     "(#x0007) that YAML does not allow (delete it; most editors do not show it)"),
 ])
 def test_unreadable_yaml(problems: Problems, content: str, expected: str) -> None:
     assert problems(content) == [expected]

@@ -151,6 +151,15 @@ def _tab_error(shown: str, text: str, upto_line: int) -> SpecError | None:
     return None
 
 
+def _unprintable(shown: str, text: str, exc: yaml.reader.ReaderError) -> SpecError:
+    """A control character YAML refuses, located by line and column."""
+    position = int(exc.position)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return _err(shown, f"the file contains a control character (#x{exc.character:04x}) that "
+                "YAML does not allow", line, column, hint="delete it; most editors do not show it")
+
+
 def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
     """A YAML parser error → (problem, hint) an author can act on."""
     problem = exc.problem or exc.context or "not valid YAML"
@@ -272,7 +281,10 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
     """
     from agentrun.errors import SpecErrors
 
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise SpecErrors([_unprintable(shown, text, exc)]) from None
     try:
         try:
             node = loader.get_single_node()
@@ -289,10 +301,10 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
             raise SpecErrors([_err(shown, "the file nests lists or mappings too deeply",
                                    hint=f"agent files need at most {_MAX_DEPTH} levels")]
                              ) from None
+        except yaml.reader.ReaderError as exc:
+            raise SpecErrors([_unprintable(shown, text, exc)]) from None
         except yaml.YAMLError as exc:
-            position = getattr(exc, "position", None)
-            line = text[:position].count("\n") + 1 if position is not None else None
-            raise SpecErrors([_err(shown, f"YAML error: {exc}", line)]) from None
+            raise SpecErrors([_err(shown, f"YAML error: {exc}")]) from None
         if node is None:
             raise SpecErrors([_err(shown, "the file is empty",
                                    hint="an agent file needs at least 'name:' and "
