@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import pathlib
 import shutil
@@ -46,7 +47,8 @@ __all__ = ["Plan", "main"]
 class Plan:
     """How much of everything to run."""
 
-    reps: int              # A/B/C alternations of each run figure
+    reps: int              # A/B/C alternations of the tool and paced audio figures
+    audio_reps: int        # A/B/C alternations of the unpaced audio figure
     tool_calls: int        # calls per tool run
     fast_deltas: int       # audio deltas per unpaced run
     paced_deltas: int      # audio deltas per real-time run (20 ms each)
@@ -55,9 +57,9 @@ class Plan:
     idle_calls: tuple[int, ...]  # simultaneous calls for the memory figure
 
 
-FULL = Plan(reps=3, tool_calls=1000, fast_deltas=10_000, paced_deltas=1_500, cold_runs=10,
-            import_runs=10, idle_calls=(1, 10, 100))
-QUICK = Plan(reps=1, tool_calls=20, fast_deltas=500, paced_deltas=10, cold_runs=2,
+FULL = Plan(reps=3, audio_reps=5, tool_calls=1000, fast_deltas=10_000, paced_deltas=1_500,
+            cold_runs=10, import_runs=10, idle_calls=(1, 10, 100))
+QUICK = Plan(reps=1, audio_reps=1, tool_calls=20, fast_deltas=500, paced_deltas=10, cold_runs=2,
              import_runs=2, idle_calls=(1, 4))
 
 IMPORTS = {
@@ -207,7 +209,7 @@ class Bench:
         scenario = {"audio": {"chunk_ms": 20, "pace": "realtime" if paced else "fast"},
                     "responses": [{"say": words, "audio_ms": 20 * deltas}]}
         key = "audio_paced" if paced else "audio_fast"
-        for rep in range(self.plan.reps if not paced else max(1, self.plan.reps - 1)):
+        for rep in range(max(1, self.plan.reps - 1) if paced else self.plan.audio_reps):
             for c in self.live:
                 self.log(f"audio {'paced' if paced else 'fast'}: {c.name} ({deltas} deltas)")
                 with self.sim(scenario, f"{key}-{c.name}-{rep}") as sim:
@@ -297,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"compare: {exc}", file=sys.stderr)
         return 1
+    if args.keep is not None:
+        samples = {f"{client}/{figure}": values
+                   for (client, figure), values in bench.fig.samples.items()}
+        (args.keep / "samples.json").write_text(json.dumps(samples))
     print(render(bench.fig, plan_note=_plan_note(plan) + "\n" + machine()))
     return 0
 
@@ -324,7 +330,8 @@ def machine() -> str:
 
 
 def _plan_note(plan: Plan) -> str:
-    return (f"{plan.reps} alternation(s); tool: {plan.tool_calls} calls/run; audio: "
+    return (f"{plan.reps} alternation(s) ({plan.audio_reps} for unpaced audio, "
+            f"{max(1, plan.reps - 1)} for paced); tool: {plan.tool_calls} calls/run; audio: "
             f"{plan.fast_deltas} unpaced and {plan.paced_deltas} paced 20 ms deltas/run; cold: "
             f"{plan.cold_runs} runs; import: {plan.import_runs} runs; idle calls: "
             f"{', '.join(map(str, plan.idle_calls))}")
