@@ -195,7 +195,8 @@ def _targets(fig: Figures, r: _Rows) -> list[str]:
         lines.append(f"- audio {label}: pipecat ≥ 5× agentrun: {verdict(ok)} "
                      f"({_fmt(p)} vs {_fmt(a)} µs)")
     for key, label in (("tool_output", "function_call_output"),
-                       ("tool_create", "response.create")):
+                       ("tool_create", "response.create"),
+                       ("tool_create_first", "response.create, calls 1–100 only")):
         a, f, p = (v(r.tool(key, 0.5), n) for n in ("agentrun", "floor", "pipecat"))
         ok = None if None in (a, f, p) else (a - f) <= (p - f) / 10  # type: ignore[operator]
         lines.append(f"- tool round trip to {label} (median): agentrun overhead above floor ≤ "
