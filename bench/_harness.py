@@ -200,7 +200,10 @@ def run_client(client: Client, url: str, workdir: pathlib.Path, label: str) -> F
                 raise BenchError(f"{client.name} {label}: no exit after {_TIMEOUT:.0f} s\n"
                                  + _stderr_tail(err_path))
             time.sleep(0.002)
-        wall = (time.perf_counter_ns() - spawn_ns) / 1e9
+        end_ns = time.perf_counter_ns()
+        wall = (end_ns - spawn_ns) / 1e9
+        # the exit is the last sample, so a cut point after the last poll still has one after it
+        samples.append((end_ns, round((usage.ru_utime + usage.ru_stime) * 1e9)))
         proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise BenchError(f"{client.name} {label}: exit {proc.returncode}\n"
