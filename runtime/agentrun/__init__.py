@@ -1,7 +1,21 @@
 """agentrun: run a voice agent described in YAML on the xAI Grok Voice Agent API.
 
-The public surface is re-exported here; every other module is an implementation detail.
+The public surface, for plugin authors and embedders, is re-exported here; every other module is
+an implementation detail. Names load on first use (PEP 562), so ``import agentrun`` (which every
+``agentrun`` command and every plugin does) costs no pydantic, YAML or Jinja2 import.
+
+    spec = agentrun.load_spec("agents/support.yaml")
+    registry = agentrun.ToolRegistry.for_spec(spec)
+    config = agentrun.ConversationConfig.from_spec(
+        spec, instructions=agentrun.render_instructions(spec),
+        function_tools=registry.function_schemas())
+    result = await agentrun.Session.for_url(url, config=config, registry=registry).run()
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from agentrun.errors import (
     AgentrunError,
@@ -12,12 +26,61 @@ from agentrun.errors import (
     TransportError,
 )
 
+if TYPE_CHECKING:
+    from agentrun.engine import Conversation, ConversationConfig
+    from agentrun.engine.session import Session, SessionResult
+    from agentrun.sim import Scenario, Simulator
+    from agentrun.spec import AgentSpec, ToolRef, load_spec, render_instructions
+    from agentrun.tools import ToolContext, ToolRegistry, ToolResult
+
 __all__ = [
+    "AgentSpec",
     "AgentrunError",
+    "Conversation",
+    "ConversationConfig",
+    "Scenario",
     "ServiceError",
+    "Session",
+    "SessionResult",
+    "Simulator",
     "SpecError",
     "SpecErrors",
+    "ToolContext",
     "ToolError",
+    "ToolRef",
+    "ToolRegistry",
+    "ToolResult",
     "TransportError",
+    "load_spec",
+    "render_instructions",
 ]
 __version__ = "0.1.0"
+
+_HOMES = {
+    "AgentSpec": "agentrun.spec",
+    "ToolRef": "agentrun.spec",
+    "load_spec": "agentrun.spec",
+    "render_instructions": "agentrun.spec",
+    "ToolContext": "agentrun.tools",
+    "ToolRegistry": "agentrun.tools",
+    "ToolResult": "agentrun.tools",
+    "Conversation": "agentrun.engine",
+    "ConversationConfig": "agentrun.engine",
+    "Session": "agentrun.engine.session",
+    "SessionResult": "agentrun.engine.session",
+    "Scenario": "agentrun.sim",
+    "Simulator": "agentrun.sim",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'agentrun' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
