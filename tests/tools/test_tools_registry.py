@@ -152,7 +152,7 @@ def test_built_ins_run_on_the_server_and_are_not_plugin_tools(agent: Agent) -> N
     assert (problems(registry), registry.function_schemas()) == ([], [])
 
 
-def test_the_config_block_is_validated_at_the_tools_line(plugins: PluginDir, agent: Agent,
+def test_the_config_block_is_validated_at_each_keys_line(plugins: PluginDir, agent: Agent,
                                                          tmp_path: Path) -> None:
     plugins.add("acme-weather", "1.2.0", {"forecast": "acme_weather:forecast"},
                 {"acme_weather": FORECAST})
@@ -165,10 +165,21 @@ def test_the_config_block_is_validated_at_the_tools_line(plugins: PluginDir, age
           config: {units: metric}
         """)
     assert problems(ToolRegistry.for_spec(spec)) == [
-        f"{spec.path}:5:5: tool 'create_ticket': invalid config: database: Input is not a "
+        f"{spec.path}:7:7: tool 'create_ticket': config database: Input is not a "
         "valid path for <class 'pathlib.Path'>",
         f"{spec.path}:8:5: tool 'forecast': takes no config (it has no ToolContext parameter); "
         "remove its config: block",
+    ]
+
+
+def test_a_misspelt_config_key_is_named_with_a_suggestion(agent: Agent) -> None:
+    spec = agent("""
+        - name: lookup_order
+          config: {databse: orders.db}
+        """)
+    assert problems(ToolRegistry.for_spec(spec)) == [
+        f"{spec.path}:5:14: tool 'lookup_order': unknown config key 'databse' "
+        "(did you mean 'database'? allowed: database)",
     ]
 
 

@@ -50,7 +50,8 @@ class _SpecLike(Protocol):
     @property
     def path(self) -> Any: ...
 
-    def location(self, path: tuple[Any, ...]) -> tuple[int, int] | None: ...
+    def location(self, path: tuple[Any, ...], *, key: bool = False
+                 ) -> tuple[int, int] | None: ...
 
 
 class ToolRegistry:
@@ -124,6 +125,12 @@ class ToolRegistry:
                 continue
             try:
                 tools.append(load_tool(providers[0], ref))
+            except ToolConfigError as exc:
+                if not exc.problems:
+                    problem(str(exc))
+                for path, message, hint in exc.problems:
+                    problems.append(_located(spec, index, f"tool '{ref.name}': {message}", hint,
+                                             inner=("config", *path)))
             except ToolLoadError as exc:
                 problem(str(exc))
         return cls(tools, problems=problems)
@@ -216,7 +223,8 @@ def load_tool(installed: InstalledTool, ref: _ToolRefLike) -> Tool:
                                   timeout=ref.timeout, config=ref.config or {},
                                   source=installed.origin)
     except ToolConfigError as exc:
-        raise ToolConfigError(f"tool '{ref.name}': {exc}", tool=ref.name) from exc
+        raise ToolConfigError(f"tool '{ref.name}': {exc}", tool=ref.name,
+                              problems=exc.problems) from exc
     except ToolLoadError as exc:
         raise ToolLoadError(f"cannot load tool '{installed.name}' from {installed.origin}: {exc}",
                             tool=ref.name) from exc
@@ -226,8 +234,11 @@ def _is_builtin(ref: _ToolRefLike) -> bool:
     return bool(getattr(ref, "is_builtin", ref.tool in BUILTIN_TOOLS))
 
 
-def _located(spec: _SpecLike, index: int, message: str, hint: str | None) -> SpecError:
-    place = spec.location(("tools", index))
+def _located(spec: _SpecLike, index: int, message: str, hint: str | None,
+             inner: tuple[str | int, ...] = ()) -> SpecError:
+    # A config problem points at its key (``databse:``), anything else at the tool's entry.
+    place = (spec.location(("tools", index, *inner), key=True) if inner
+             else spec.location(("tools", index)))
     line, column = place if place is not None else (None, None)
     path = str(spec.path) if getattr(spec, "path", None) is not None else None
     return SpecError(message, path=path, line=line, column=column, hint=hint)

@@ -44,6 +44,7 @@ class FunctionInfo:
         config_adapter: validates the YAML ``config:`` block (from ``ToolContext[Model]``), or None.
         fields: (field name in ``arguments_model``, parameter name, positional-only) triples.
         is_async: True for ``async def`` tools (awaited), False for plain ones (run in a thread).
+        config_type: the type in ``ToolContext[Model]`` (lists the allowed config keys), or None.
     """
 
     description: str
@@ -53,6 +54,7 @@ class FunctionInfo:
     config_adapter: TypeAdapter[Any] | None
     fields: tuple[tuple[str, str, bool], ...]
     is_async: bool
+    config_type: Any = None
 
 
 def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInfo:
@@ -78,12 +80,14 @@ def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInf
     fields: list[tuple[str, str, bool]] = []
     context_param: str | None = None
     config_adapter: TypeAdapter[Any] | None = None
+    context_annotation: Any = None
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue  # *args/**kwargs have no name the model could fill in
         annotation = Any if param.annotation is param.empty else param.annotation
         if annotation is ToolContext or get_origin(annotation) is ToolContext:
             context_param = param.name
+            context_annotation = annotation
             config_adapter = _config_adapter(annotation)
             continue
         field_name = _safe_field_name(param.name)
@@ -110,6 +114,7 @@ def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInf
         config_adapter=config_adapter,
         fields=tuple(fields),
         is_async=_is_async(function),
+        config_type=None if config_adapter is None else get_args(context_annotation)[0],
     )
 
 

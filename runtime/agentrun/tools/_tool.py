@@ -8,6 +8,8 @@ for the model and a full line for the local log, so no path leaves the model wai
 
 from __future__ import annotations
 
+import difflib
+
 import asyncio
 import inspect
 import logging
@@ -33,7 +35,46 @@ _log = logging.getLogger("agentrun.tools")
 
 
 class ToolConfigError(ToolLoadError):
-    """The YAML ``config:`` block does not fit the tool (invalid, or the tool takes none)."""
+    """The YAML ``config:`` block does not fit the tool (invalid, or the tool takes none).
+
+    Attributes:
+        problems: one ``(path inside config, message, hint)`` per invalid key, so a caller that
+            knows where the block sits in the YAML can point at each key.
+    """
+
+    def __init__(self, message: str, *, tool: str | None = None,
+                 problems: tuple[tuple[tuple[str | int, ...], str, str | None], ...] = ()
+                 ) -> None:
+        super().__init__(message, tool=tool)
+        self.problems = problems
+
+
+def config_problems(exc: ValidationError, model: Any
+                    ) -> tuple[tuple[tuple[str | int, ...], str, str | None], ...]:
+    """Plain-language problems of a ``config:`` block, with did-you-mean for unknown keys.
+
+    Args:
+        exc: the validation error of the config model.
+        model: the config type (a pydantic model lists its allowed keys).
+
+    Returns:
+        ``(path, message, hint)`` per error; the path is inside the ``config:`` mapping.
+    """
+    fields = sorted(getattr(model, "model_fields", {}) or ())
+    found = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = tuple(error["loc"])
+        key = str(loc[-1]) if loc else ""
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(key, fields, n=1)
+            allowed = f"allowed: {', '.join(fields)}" if fields else "it takes no keys"
+            hint = f"did you mean '{close[0]}'? {allowed}" if close else allowed
+            found.append((loc, f"unknown config key '{key}'", hint))
+        elif error["type"] == "missing":
+            found.append((loc, f"config key '{key}' is required", None))
+        else:
+            found.append((loc, f"config {key or 'block'}: {error['msg']}", None))
+    return tuple(found)
 
 
 _MAX_MESSAGE = 500  # an exception text longer than this is cut in the model's output
@@ -117,7 +158,8 @@ class Tool:
                 config_value = info.config_adapter.validate_python(dict(config or {}))
             except ValidationError as exc:
                 raise ToolConfigError(f"invalid config: {format_validation_error(exc)}",
-                                    tool=tool_name) from exc
+                                      tool=tool_name,
+                                      problems=config_problems(exc, info.config_type)) from exc
         summary = (description or info.description or "").strip()
         return cls(
             name=tool_name,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from agentrun.tools import ToolContext
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agentrun_orders._db import connect, default_database
 
@@ -21,6 +21,9 @@ __all__ = ["OrdersConfig", "create_ticket", "lookup_order"]
 
 class OrdersConfig(BaseModel):
     """The ``config:`` block of ``lookup_order`` and ``create_ticket`` in an agent file."""
+
+    # A misspelt key (``databse:``) must fail `agentrun check`, not silently use the demo DB.
+    model_config = ConfigDict(extra="forbid")
 
     database: Annotated[Path, AfterValidator(lambda p: p.expanduser())] = Field(
         default_factory=default_database,
