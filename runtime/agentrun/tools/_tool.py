@@ -8,9 +8,8 @@ for the model and a full line for the local log, so no path leaves the model wai
 
 from __future__ import annotations
 
-import difflib
-
 import asyncio
+import difflib
 import inspect
 import logging
 import time
