@@ -72,7 +72,7 @@ IMPORTS = {
 }
 
 
-def _ping_plugin_env() -> dict[str, str]:
+def _ping_plugin_env(workdir: pathlib.Path) -> dict[str, str]:
     """Make the bench ``ping`` plugin findable when it is not pip-installed (CI, smoke test).
 
     Builds a throw-away ``.dist-info`` with the plugin's entry point next to its source, so
@@ -85,7 +85,7 @@ def _ping_plugin_env() -> dict[str, str]:
     if any(ep.name == "ping" for ep in entry_points(group="agentrun.tools")):
         return {}
     src = BENCH / "plugins" / "agentrun-bench-ping" / "src"
-    shim = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"agentrun-bench-ping-{os.getpid()}"
+    shim = workdir / "ping-plugin-metadata"
     info = shim / "agentrun_bench_ping-0.1.0.dist-info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: agentrun-bench-ping\n"
@@ -95,7 +95,7 @@ def _ping_plugin_env() -> dict[str, str]:
     return {"PYTHONPATH": path}
 
 
-def clients(selected: Sequence[str]) -> list[Client]:
+def clients(selected: Sequence[str], workdir: pathlib.Path) -> list[Client]:
     """The benchmarked clients, in alternation order, each started with this interpreter."""
     py = sys.executable
     agentrun = str(pathlib.Path(py).with_name("agentrun"))
@@ -112,7 +112,7 @@ def clients(selected: Sequence[str]) -> list[Client]:
                 (agentrun, str(BENCH / "agents" / "ping.yaml"), "--text", "--url", "{url}"),
                 (py, str(BENCH / "agentrun_sessions.py"), "--url", "{url}",
                  "--calls", "{calls}"),
-                stdin="ping\n", env=_ping_plugin_env()))
+                stdin="ping\n", env=_ping_plugin_env(workdir)))
         elif name == "pipecat":
             script = str(BENCH / "pipecat_client.py")
             found = importlib.util.find_spec("pipecat") is not None
@@ -289,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         assert spec is not None and spec.origin is not None
         compile_sources([pathlib.Path(spec.origin).parent, BENCH])
         with workspace(args.keep) as workdir:
-            bench = Bench(plan, clients(args.clients.split(",")), workdir, agentrun, log)
+            bench = Bench(plan, clients(args.clients.split(","), workdir), workdir, agentrun,
+                          log)
             steps = {"tools": bench.tools, "cold": bench.cold,
                      "audio": lambda: bench.audio(False), "paced": lambda: bench.audio(True),
                      "import": bench.imports, "memory": bench.memory}
