@@ -5,8 +5,9 @@
 
 The simulator runs in its own process (``agentrun sim --port 0 --scenario … --trace …``); each
 client runs in its own process, in turn (floor, agentrun, pipecat, floor, …) so drift hits all
-three alike. Times are what the server saw (its trace), CPU is the kernel's ``wait4`` rusage of
-the client process, memory is ``/proc/PID/status``. See bench/README.md for what each figure is.
+three alike. Times are what the server saw (its trace), CPU is the kernel's account of the client
+process (``/proc/PID/task/*/schedstat`` while it runs, ``wait4`` rusage at exit), memory is
+``/proc/PID/status``. See bench/README.md for what each figure is and how pipecat is driven.
 """
 
 from __future__ import annotations
@@ -95,10 +96,21 @@ def _ping_plugin_env(workdir: pathlib.Path) -> dict[str, str]:
     return {"PYTHONPATH": path}
 
 
-def clients(selected: Sequence[str], workdir: pathlib.Path) -> list[Client]:
-    """The benchmarked clients, in alternation order, each started with this interpreter."""
+CLIENTS = ("floor", "agentrun", "pipecat")
+
+
+def clients(selected: Sequence[str], workdir: pathlib.Path, agentrun: str) -> list[Client]:
+    """The benchmarked clients, in alternation order, each started with this interpreter.
+
+    Args:
+        selected: client names, a subset of ``CLIENTS``.
+        workdir: where the run keeps its files.
+        agentrun: the ``agentrun`` executable.
+
+    Returns:
+        One :class:`Client` per name; pipecat is marked unavailable when it is not installed.
+    """
     py = sys.executable
-    agentrun = str(pathlib.Path(py).with_name("agentrun"))
     out: list[Client] = []
     for name in selected:
         if name == "floor":
@@ -274,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     only = set(args.only.split(","))
+    selected = [name for name in args.clients.split(",") if name]
+    unknown = sorted(set(selected) - set(CLIENTS) | only - {"tools", "audio", "paced", "cold",
+                                                            "import", "memory"})
+    if unknown:
+        parser.error(f"unknown client or figure: {', '.join(unknown)}")
     agentrun = shutil.which("agentrun", path=str(pathlib.Path(sys.executable).parent)) or \
         shutil.which("agentrun")
     if agentrun is None:
@@ -289,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         assert spec is not None and spec.origin is not None
         compile_sources([pathlib.Path(spec.origin).parent, BENCH])
         with workspace(args.keep) as workdir:
-            bench = Bench(plan, clients(args.clients.split(","), workdir), workdir, agentrun,
-                          log)
+            chosen = clients(selected, workdir, agentrun)
+            bench = Bench(plan, chosen, workdir, agentrun, log)
             steps = {"tools": bench.tools, "cold": bench.cold,
                      "audio": lambda: bench.audio(False), "paced": lambda: bench.audio(True),
                      "import": bench.imports, "memory": bench.memory}
