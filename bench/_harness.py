@@ -2,7 +2,8 @@
 
 Every figure is read from what the server sees (the simulator's ``--trace`` lines carry
 ``time.perf_counter_ns()``, which on Linux is ``CLOCK_MONOTONIC``, one clock for every process
-on the machine) or from the kernel (``wait4`` rusage, ``/proc/PID/status``), never from a
+on the machine) or from the kernel (``/proc/PID/task/*/schedstat``, ``wait4`` rusage,
+``/proc/PID/status``), never from a
 client's own report, so every client is measured the same way.
 """
 
@@ -308,8 +309,7 @@ class SimProcess:
         self.err_path = workdir / f"{label}.sim.stderr"
         self.scenario_path.write_text(yaml.safe_dump(scenario, sort_keys=False))
         self.trace_path.write_bytes(b"")
-        prefix = os.environ.get("AGENTRUN_BENCH_SIM", "").split() or [agentrun, "sim"]
-        self._argv = [*prefix, "--port", "0", "--scenario", str(self.scenario_path),
+        self._argv = [agentrun, "sim", "--port", "0", "--scenario", str(self.scenario_path),
                       "--trace", str(self.trace_path)]
         self._proc: subprocess.Popen[bytes] | None = None
         self.url = ""
