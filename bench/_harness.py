@@ -3,8 +3,8 @@
 Every figure is read from what the server sees (the simulator's ``--trace`` lines carry
 ``time.perf_counter_ns()``, which on Linux is ``CLOCK_MONOTONIC``, one clock for every process
 on the machine) or from the kernel (``/proc/PID/task/*/schedstat``, ``wait4`` rusage,
-``/proc/PID/status``), never from a
-client's own report, so every client is measured the same way.
+``/proc/PID/status``), never from a client's own report, so every client is measured the same
+way.
 """
 
 from __future__ import annotations
