@@ -2,7 +2,10 @@
 
 Client models forbid unknown fields so a typo in agentrun fails in a test, not on the live
 server. Server models ignore unknown fields because the live server adds fields without notice
-(grok-realtime.md §4: "Unknown keys in server snapshots are ignored"). Imports nothing of ours.
+(grok-realtime.md §4: "Unknown keys in server snapshots are ignored"). Every model defers
+building its validator to its first use (``defer_build``): a session uses a few of the ~60 wire
+models, and building all of them at import cost start-up time and memory. Imports nothing of
+ours.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ def new_item_id() -> str:
 class ClientModel(BaseModel):
     """A model we send: unknown fields are a bug in agentrun, so they are refused."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class ServerModel(BaseModel):
     """A model we receive: unknown fields are ignored, ``event_id`` is optional (§1)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class ClientEventBase(ClientModel):
