@@ -45,6 +45,9 @@ Grok cannot truncate (§7.11), so the model's context may hold words the caller 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from agentrun import protocol as wire
 from agentrun.engine._core import IGNORED, READY_STATES, ConversationCore, State
 from agentrun.engine.actions import (
@@ -131,18 +134,29 @@ class Conversation(ConversationCore):
         Returns:
             The actions it causes; nothing once CLOSED. Never raises.
         """
-        kind = type(event)
-        if self._state is State.CLOSED or kind in self._dialect.ignored_events:
+        if self._state is State.CLOSED:
             return []
+        kind = type(event)
+        handler = self._dispatch.get(kind)
+        if handler is None:
+            handler = self._dispatch[kind] = self._resolve(kind)
+        return handler(event, now)
+
+    def _resolve(self, kind: type) -> Callable[[Any, float], list[Action]]:
+        """The handler for an event class, found once per class (then :meth:`receive_event`
+        reads it from a dict: 50 audio deltas a second skip this walk)."""
+        if kind in self._dialect.ignored_events:
+            return _nothing
         # Walk the MRO so a dialect's own event class (e.g. OpenAI beta's response.audio.delta
         # as a subclass of ResponseOutputAudioDelta) reaches the same handler, engine unchanged.
         for klass in kind.__mro__:
             if klass in IGNORED:
-                return []
+                return _nothing
             handler = self._handlers.get(klass)
             if handler is not None:
-                return handler(event, now)
-        return [Report("debug", f"no handler for server event {kind.__name__}")]
+                return handler
+        message = f"no handler for server event {kind.__name__}"
+        return lambda event, now: [Report("debug", message)]
 
     # ---- local input ---------------------------------------------------------------------
 
@@ -312,3 +326,8 @@ class Conversation(ConversationCore):
             return []
         self._state = State.CLOSED
         return [EndConversation("conversation closed")]
+
+
+def _nothing(event: Any, now: float) -> list[Action]:
+    """The handler of an ignored event."""
+    return []
