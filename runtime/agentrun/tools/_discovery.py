@@ -4,6 +4,12 @@ Reading the group only reads each distribution's ``entry_points.txt``; a plugin'
 when an agent names one of its tools (``InstalledTool.load``), so start-up does not grow with the
 number of installed plugins. Every problem is one line naming the distribution, its version and
 the entry point. Imports ``errors`` only.
+
+The scan uses the standard library's ``importlib.metadata``, not the ``importlib_metadata``
+backport: pydantic imports the standard one anyway (its plugin loader, on the first model
+build), so the run path pays for one metadata library, not two (~13 ms), and its scan is
+about twice as fast. Python 3.11's version has everything used here (``entry_points(group=)``,
+``EntryPoint.dist``, distributions found twice on ``sys.path`` counted once).
 """
 
 from __future__ import annotations
@@ -12,9 +18,8 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import metadata
 from typing import Any
-
-import importlib_metadata
 
 from agentrun.errors import ToolLoadError, ToolNotFound
 
@@ -53,7 +58,7 @@ class InstalledTool:
     Attributes:
         name: the entry-point name (what an agent file writes under ``tools:``).
         value: the target, ``module:function``.
-        entry_point: the ``importlib_metadata.EntryPoint``.
+        entry_point: the ``importlib.metadata.EntryPoint``.
     """
 
     name: str
@@ -61,16 +66,23 @@ class InstalledTool:
     entry_point: Any = field(default=None, repr=False, compare=False)
 
     @cached_property
+    def _name_and_version(self) -> tuple[str, str]:
+        # one METADATA parse for both (``dist.name`` and ``dist.version`` parse it each)
+        dist = getattr(self.entry_point, "dist", None)
+        if dist is None:
+            return "<unknown distribution>", "?"
+        metadata = dist.metadata
+        return metadata["Name"], metadata["Version"]
+
+    @property
     def distribution(self) -> str:
         """The distribution that declares it (``agentrun-orders``)."""
-        dist = getattr(self.entry_point, "dist", None)
-        return dist.name if dist is not None else "<unknown distribution>"
+        return self._name_and_version[0]
 
-    @cached_property
+    @property
     def version(self) -> str:
         """That distribution's version."""
-        dist = getattr(self.entry_point, "dist", None)
-        return dist.version if dist is not None else "?"
+        return self._name_and_version[1]
 
     @property
     def origin(self) -> str:
@@ -107,13 +119,13 @@ def installed_tools() -> dict[str, tuple[InstalledTool, ...]]:
     """Every tool name installed, with the distributions providing it.
 
     A name with more than one provider is a clash (see ``clash_message``); a distribution found
-    twice on ``sys.path`` counts once (importlib-metadata keeps the first).
+    twice on ``sys.path`` counts once (importlib.metadata keeps the first).
 
     Returns:
         Tool name → its providers, sorted by name.
     """
     found: dict[str, dict[str, InstalledTool]] = {}
-    for entry_point in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         tool = InstalledTool(name=entry_point.name, value=entry_point.value,
                              entry_point=entry_point)
         found.setdefault(tool.name, {}).setdefault(_distribution_key(entry_point), tool)
