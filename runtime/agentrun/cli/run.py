@@ -4,17 +4,16 @@ the simulator.
 Only wiring: spec → tools → config → :class:`agentrun.engine.session.Session` over a transport
 to the live API, a ``--url``, or the embedded simulator. Errors are ``AgentrunError`` and are
 reported by the group in ``agentrun.cli`` (one line, an exit code, no traceback).
+Start-up time is part of the product: asyncio, the session and the simulator are imported only
+by the commands that use them (``--dry-run`` needs none; ``--url`` needs no simulator).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
@@ -161,6 +160,8 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
         document = dry_run_document(config, target, api_key_env, api_key is not None)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
+    import asyncio
+
     code, message = asyncio.run(_talk(config, registry, tool_vars, target, api_key,
                                       offline, spec, verbose))
     if message:
@@ -171,14 +172,17 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
 async def _talk(config: Any, registry: Any, tool_vars: dict[str, str], url: str,
                 api_key: str | None, offline: bool, spec: Any,
                 verbose: bool) -> tuple[int, str]:
+    import contextlib
+
     from agentrun.engine.session import Session
     from agentrun.engine.setup import connection_url
     from agentrun.io import TextConsole
-    from agentrun.sim import Simulator
 
     console = TextConsole(verbose=verbose)
     async with contextlib.AsyncExitStack() as stack:
         if offline:
+            from agentrun.sim import Simulator
+
             simulator = await stack.enter_async_context(Simulator())
             url = connection_url(spec, simulator.url)
         elif sys.stdin.isatty():
@@ -228,6 +232,8 @@ Examples:
               help="Reject connections without `Authorization: Bearer KEY` (HTTP 401).")
 def sim(port: int, scenario_path: str | None, trace_path: str | None,
         require_key: str | None) -> None:
+    import asyncio
+
     from agentrun.sim import Scenario, Simulator
 
     _quiet_logging(False)
@@ -240,6 +246,9 @@ def sim(port: int, scenario_path: str | None, trace_path: str | None,
 
 
 async def _serve(simulator: Any) -> None:
+    import asyncio
+    import signal
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

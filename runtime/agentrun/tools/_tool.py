@@ -8,7 +8,6 @@ for the model and a full line for the local log, so no path leaves the model wai
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import inspect
 import logging
@@ -224,6 +223,8 @@ class Tool:
                 logger=self.logger,
                 state={} if state is None else state,
             )
+        import asyncio  # here, not at the top: `agentrun check` builds tools but runs none
+
         scope = asyncio.timeout(self.timeout)
         try:
             async with scope:
