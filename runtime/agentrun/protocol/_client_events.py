@@ -5,7 +5,6 @@ Every class is strict (unknown fields refused) and is serialised with
 carry a client-generated id (``uuid4().hex``). Imports only ``protocol._base``/``_session``.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -7,7 +7,6 @@ leave out default to ``""``. Audio deltas keep their base64 text; the engine dec
 Imports only ``protocol._base``/``_session``.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 

@@ -7,7 +7,6 @@ agentrun sends; it refuses unknown fields. :class:`SessionSnapshot` is what the 
 ``turn_detection`` of ``{"type": null}``, extra keys). Imports only ``protocol._base``.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
@@ -241,7 +240,7 @@ class SessionSnapshot(ServerModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _never_fail(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> SessionSnapshot:
+    def _never_fail(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "SessionSnapshot":
         try:
             snapshot: SessionSnapshot = handler(data)
         except ValidationError:
