@@ -3,10 +3,10 @@
 Owns: every field an author can write, its description, default, examples and checks.
 Must not import YAML, Jinja or anything of ours beyond ``spec._fields`` and ``spec._yaml``
 (for the ``Locations`` type). Every check that can fail here goes through ``_fields.fail`` so
-``spec._located`` can place it on the right line.
+``spec._located`` can place it on the right line. No ``from __future__ import annotations``
+here: pydantic would compile and evaluate every annotation string when the models are built at
+import (start-up time); the few forward references are quoted.
 """
-
-from __future__ import annotations
 
 import re
 from pathlib import Path
@@ -143,8 +143,8 @@ class Variable(BaseModel):
         examples=["CRM_TOKEN"])
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
-                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(cls, core_schema: "CoreSchema",
+                                     handler: "GetJsonSchemaHandler") -> "JsonSchemaValue":
         # The shorthand (`company: Acme`) is valid YAML for a variable too.
         ref = handler(core_schema)
         return {"anyOf": [ref, {"type": ["string", "number", "boolean", "null"]}]}
@@ -171,7 +171,7 @@ class Variable(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Variable:
+    def _consistent(self) -> "Variable":
         if self.default is not None:
             try:
                 self.default = coerce_variable(self.type, self.default)
@@ -245,7 +245,7 @@ class _AudioFormat(BaseModel):
         examples=[24000])
 
     @model_validator(mode="after")
-    def _rate_fits_format(self) -> _AudioFormat:
+    def _rate_fits_format(self) -> "_AudioFormat":
         if self.format == "pcm":
             self.rate = self.rate or 24000
         elif self.rate not in (None, 8000):
@@ -318,8 +318,8 @@ class ToolRef(BaseModel):
         "max_num_results": "file_search"}
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
-                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(cls, core_schema: "CoreSchema",
+                                     handler: "GetJsonSchemaHandler") -> "JsonSchemaValue":
         # A bare string (`- lookup_order`) is a tool entry too.
         return {"anyOf": [{"type": "string", "examples": ["lookup_order", "web_search"]},
                           handler(core_schema)]}
@@ -340,7 +340,7 @@ class ToolRef(BaseModel):
         return {"name": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _consistent(self) -> ToolRef:
+    def _consistent(self) -> "ToolRef":
         for option, owner in self._BUILTIN_OPTIONS.items():
             if getattr(self, option) is not None and self.tool != owner:
                 fail(f"'{option}' only applies to the built-in tool {owner}", at=[option])
