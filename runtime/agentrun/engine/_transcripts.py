@@ -40,7 +40,9 @@ class Transcripts:
         """A piece of agent text: a non-final line, unless the item's other stream came first."""
         if not delta or item_id in self._agent_final:
             return []
-        stream = self._streams.setdefault(item_id, _Stream(response_id, kind))
+        stream = self._streams.get(item_id)
+        if stream is None:  # not setdefault: that would build a _Stream for every delta
+            stream = self._streams[item_id] = _Stream(response_id, kind)
         if stream.kind != kind:
             return []
         stream.parts.append(delta)

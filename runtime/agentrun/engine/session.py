@@ -143,8 +143,10 @@ class Session:
         self._ended = asyncio.Event()
         self._result = SessionResult()
         self._audio_bytes = 0
-        self._handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
-            SendEvent: self._do_send, PlayAudio: self._do_play, StopPlayback: self._do_stop,
+        # Only sending awaits; every other action is done at once (no coroutine per action:
+        # each audio delta is a PlayAudio).
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            PlayAudio: self._do_play, StopPlayback: self._do_stop,
             RunTool: self._do_run_tool, EmitTranscript: self._do_transcript,
             Report: self._do_report, RecordMetric: self._do_metric,
             EndConversation: self._do_end,
@@ -301,7 +303,10 @@ class Session:
 
     async def _perform(self, actions: list[Action]) -> None:
         for action in actions:
-            await self._handlers[type(action)](action)
+            if type(action) is SendEvent:
+                await self._do_send(action)
+            else:
+                self._handlers[type(action)](action)
         self._changed.set()
 
     async def _do_send(self, action: SendEvent) -> None:
@@ -313,29 +318,29 @@ class Session:
             # what the server lost, so this event is not retried here
             _log.debug("send failed (%s): %s", exc, action.event.type)
 
-    async def _do_play(self, action: PlayAudio) -> None:
+    def _do_play(self, action: PlayAudio) -> None:
         self._audio_bytes += len(action.audio)
         self._endpoint.play_audio(action.audio, action.item_id)
 
-    async def _do_stop(self, action: StopPlayback) -> None:
+    def _do_stop(self, action: StopPlayback) -> None:
         self._endpoint.stop_playback(action.reason)
 
-    async def _do_run_tool(self, action: RunTool) -> None:
+    def _do_run_tool(self, action: RunTool) -> None:
         assert self._tg is not None
         task = self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
         self._tool_tasks.add(task)
         task.add_done_callback(self._tool_tasks.discard)
 
-    async def _do_transcript(self, action: EmitTranscript) -> None:
+    def _do_transcript(self, action: EmitTranscript) -> None:
         self._endpoint.show_transcript(action.role, action.text, action.final, action.item_id)
 
-    async def _do_report(self, action: Report) -> None:
+    def _do_report(self, action: Report) -> None:
         self._status(action.level, action.message)
 
-    async def _do_metric(self, action: RecordMetric) -> None:
+    def _do_metric(self, action: RecordMetric) -> None:
         self._result.metrics.append(action)
 
-    async def _do_end(self, action: EndConversation) -> None:
+    def _do_end(self, action: EndConversation) -> None:
         self._result.exit_code, self._result.reason = action.exit_code, action.reason
         self._ended.set()
 
