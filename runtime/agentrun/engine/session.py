@@ -295,7 +295,7 @@ class Session:
 
     async def _until_idle(self) -> None:
         assert self._conv is not None
-        while not (self._conv.state is State.IDLE and self._conv.idle):
+        while not self._ready_for_input():
             self._changed.clear()
             await self._changed.wait()
 
@@ -307,7 +307,15 @@ class Session:
                 await self._do_send(action)
             else:
                 self._handlers[type(action)](action)
-        self._changed.set()
+        if self._ready_for_input():
+            # wake the input pump only when it can go on: waking it on every frame (50 audio
+            # deltas a second) cost a task switch per frame for a check that fails
+            self._changed.set()
+
+    def _ready_for_input(self) -> bool:
+        """What the input pump waits for: no reply, no tool, nothing queued."""
+        assert self._conv is not None
+        return self._conv.state is State.IDLE and self._conv.idle
 
     async def _do_send(self, action: SendEvent) -> None:
         assert self._transport is not None
