@@ -72,16 +72,23 @@ def parse_server_event(text: str | bytes) -> ServerEvent | UnknownServerEvent:
             event lacks a required field or has a field of the wrong type. The message names the
             event type and field path only.
     """
-    if isinstance(text, str):
-        # The hot path (audio deltas): compact JSON, a type seen before; no regex, no build.
-        # (Without '"type":"' the slice is junk that no type matches: the guess below runs.)
-        start = text.find('"type":"') + 8
-        kind = text[start:text.find('"', start)]
-        if kind in _VALIDATE:
-            try:
-                return _VALIDATE[kind](text)  # type: ignore[no-any-return]
-            except ValidationError as exc:
-                return _recheck(text, kind, exc)
+    try:
+        # The hot path (audio deltas): compact JSON text, a type seen before; no regex, no
+        # build. Without '"type":"' the slice is junk that no type matches (KeyError); bytes
+        # have no str find (TypeError): both take the general path below.
+        start = text.find('"type":"') + 8  # type: ignore[arg-type]
+        kind = text[start:text.find('"', start)]  # type: ignore[arg-type]
+        validate = _VALIDATE[kind]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return _general_path(text)
+    try:
+        return validate(text)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        return _recheck(text, kind, exc)  # type: ignore[arg-type]
+
+
+def _general_path(text: str | bytes) -> ServerEvent | UnknownServerEvent:
+    """A type seen for the first time, spaced JSON, bytes, or no ``"type"`` in sight."""
     kind = _guess(text)
     validate = _validator(kind) if kind else None
     if validate is None:
