@@ -14,8 +14,9 @@ and ``agentrun/__init__`` import) costs no pydantic and no entry-point scan.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from agentrun._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from agentrun.tools._context import ToolContext
@@ -44,28 +45,18 @@ __all__ = [
 ]
 
 _HOMES = {
-    "ToolContext": "_context",
-    "BUILTIN_TOOLS": "_discovery",
-    "ENTRY_POINT_GROUP": "_discovery",
-    "InstalledTool": "_discovery",
-    "installed_tools": "_discovery",
-    "ToolRegistry": "_registry",
-    "MAX_OUTPUT_CHARS": "_result",
-    "ToolResult": "_result",
-    "DEFAULT_TIMEOUT": "_tool",
-    "Tool": "_tool",
-    "ToolConfigError": "_tool",
+    "ToolContext": "agentrun.tools._context",
+    "BUILTIN_TOOLS": "agentrun.tools._discovery",
+    "ENTRY_POINT_GROUP": "agentrun.tools._discovery",
+    "InstalledTool": "agentrun.tools._discovery",
+    "installed_tools": "agentrun.tools._discovery",
+    "ToolRegistry": "agentrun.tools._registry",
+    "MAX_OUTPUT_CHARS": "agentrun.tools._result",
+    "ToolResult": "agentrun.tools._result",
+    "DEFAULT_TIMEOUT": "agentrun.tools._tool",
+    "Tool": "agentrun.tools._tool",
+    "ToolConfigError": "agentrun.tools._tool",
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'agentrun.tools' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"agentrun.tools.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _HOMES)
