@@ -116,3 +116,15 @@ def test_the_command_line_imports_the_spec_only_when_a_command_needs_it() -> Non
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout
     assert loaded == "[]\n"
+
+
+def test_a_misspelt_command_is_named_with_a_suggestion() -> None:
+    from click.testing import CliRunner
+
+    from agentrun.cli import main
+
+    result = CliRunner().invoke(main, ["chek", "agents/support.yaml"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Error: no command 'chek' (did you mean 'check'?)" in result.stderr
+    assert "Traceback" not in result.stderr

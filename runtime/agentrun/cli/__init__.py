@@ -7,6 +7,8 @@ Each command lives in a sibling module (``author``, ``tools``, ``run``) that reg
 
 from __future__ import annotations
 
+import difflib
+import os
 import sys
 from typing import Any
 
@@ -25,6 +27,7 @@ class _AgentrunGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `agentrun agents/support.yaml --text` -> `agentrun run agents/support.yaml --text`
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            _refuse_misspelt_command(ctx, args[0], list(self.commands))
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -37,6 +40,15 @@ class _AgentrunGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+
+
+def _refuse_misspelt_command(ctx: click.Context, word: str, commands: list[str]) -> None:
+    """``agentrun chek x.yaml`` is a typo for ``check``, not an agent file named ``chek``."""
+    if os.path.exists(word) or "." in word or os.sep in word:
+        return
+    close = difflib.get_close_matches(word, commands, n=1)
+    if close:
+        raise click.UsageError(f"no command '{word}' (did you mean '{close[0]}'?)", ctx)
 
 
 @click.group(cls=_AgentrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
