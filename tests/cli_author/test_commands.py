@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agentrun.cli import main
 from agentrun.spec import json_schema, load_spec, markdown_reference
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,10 +120,6 @@ def test_the_command_line_imports_the_spec_only_when_a_command_needs_it() -> Non
 
 
 def test_a_misspelt_command_is_named_with_a_suggestion() -> None:
-    from click.testing import CliRunner
-
-    from agentrun.cli import main
-
     result = CliRunner().invoke(main, ["chek", "agents/support.yaml"])
     assert result.exit_code == 2
     assert result.stdout == ""
