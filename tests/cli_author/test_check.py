@@ -17,7 +17,9 @@ def test_examples_pass(invoke: Invoke) -> None:
     result = invoke("check", str(REPO / "agents" / "support.yaml"),
                     str(REPO / "agents" / "booking.yaml"))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == (f"{REPO}/agents/support.yaml: ok\n{REPO}/agents/booking.yaml: ok\n")
+    assert result.stdout == (f"{REPO}/agents/support.yaml: ok\n"
+                             f"{REPO}/agents/booking.yaml: ok (to run it, give --var "
+                             "clinic=VALUE)\n")
     assert result.stderr == ""
 
 

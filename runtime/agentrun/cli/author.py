@@ -59,6 +59,15 @@ def _tool_problems(spec: AgentSpec) -> list[SpecError]:
     return list(ToolRegistry.for_spec(spec).problems)
 
 
+def _needed_at_run_time(spec: AgentSpec) -> str:
+    """Required variables only --var (or the call) can fill: say so, so `run` holds no surprise."""
+    needed = [name for name, variable in spec.variables.items()
+              if variable.required and variable.from_env is None]
+    if not needed:
+        return ""
+    return " (to run it, give " + " ".join(f"--var {name}=VALUE" for name in needed) + ")"
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def check(files: tuple[str, ...]) -> None:
@@ -88,7 +97,7 @@ def check(files: tuple[str, ...]) -> None:
         found = trial_render(spec) + _tool_problems(spec)
         problems.extend(found)
         if not found:
-            passed.append(f"{file}: ok")
+            passed.append(f"{file}: ok{_needed_at_run_time(spec)}")
     if problems:
         raise SpecErrors(problems)
     for line in passed:
