@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -71,7 +72,9 @@ def config_problems(exc: ValidationError, model: Any
         elif error["type"] == "missing":
             found.append((loc, f"config key '{key}' is required", None))
         else:
-            found.append((loc, f"config {key or 'block'}: {error['msg']}", None))
+            # pydantic appends the Python type (" for <class 'pathlib.Path'>"): noise to authors
+            message = re.sub(r" for <class '[\w.]+'>", "", error["msg"])
+            found.append((loc, f"config {key or 'block'}: {message}", None))
     return tuple(found)
 
 
