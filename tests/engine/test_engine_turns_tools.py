@@ -222,6 +222,26 @@ def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call() -> 
     assert conv.idle
 
 
+def test_arguments_arriving_after_their_response_is_done_are_still_answered() -> None:
+    """Out of order: the call's response ended first; its output must still go to the model."""
+    conv = make_conv()
+    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
+                    response_done("resp_1"))
+    assert receive_and_get(conv, arguments_done("c1", "lookup_order")) == [
+        Report("debug", "call c1 (lookup_order) had no function_call item; running it because "
+                        "the tool is declared"),
+        RunTool("c1", "lookup_order", "{}")]
+    assert norm(conv.tool_finished("c1", "ok", 1.0)) == [
+        RecordMetric("tool_latency", 1.0, "s", 0), output("c1", "ok"), CREATE]
+
+
+def test_a_call_item_arriving_after_its_response_is_done_does_not_block_the_end() -> None:
+    conv = make_conv()
+    receive_and_get(conv, response_created("resp_1"), response_done("resp_1"),
+                    call_item("c1", "lookup_order"))
+    assert conv.idle
+
+
 def test_a_user_turn_refused_as_already_active_is_asked_again_after_that_response() -> None:
     """§7.2 race: the server started a response we had not heard of when we sent ours."""
     conv = make_conv()

@@ -96,8 +96,8 @@ class CallBook:
         ]
         for call in ready:
             del self._calls[call.call_id]
-        still_open = {c.response_id for c in self._calls.values()}
-        self._done_responses &= still_open
+        # Done responses are kept (one id per response): an item or arguments that arrive
+        # after their response.done must still count as done, or the call waits forever.
         return ready
 
     def stale(self, response_id: str) -> list[Call]:
