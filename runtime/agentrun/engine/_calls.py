@@ -8,7 +8,6 @@ is done and every call in it has an output. Pure data; no I/O. Imports nothing o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["Call", "CallBook"]
@@ -118,6 +117,3 @@ class CallBook:
     def running(self) -> bool:
         """True while a tool runs (arguments known, no output yet)."""
         return any(c.arguments is not None and c.output is None for c in self._calls.values())
-
-    def __iter__(self) -> Iterator[Call]:
-        return iter(list(self._calls.values()))

@@ -56,9 +56,6 @@ class AudioHold:
         self.dropped_bytes = 0
         return chunks
 
-    def __len__(self) -> int:
-        return self._size
-
 
 @dataclass
 class ReplyRecord:
