@@ -365,7 +365,8 @@ class Session:
             result = await self._tools.call(action.name, action.arguments,
                                             call_id=action.call_id, variables=self._variables)
         except Exception as exc:
-            # does anyway, the model must still get an output (a silent call is the worse bug)
+            # ToolRegistry.call never raises; if another runner does anyway, the model must
+            # still get an output (a silent call is the worse bug), and the traceback is logged
             _log.exception("tool runner raised for %s", action.name)
             return f"error: the tool {action.name} failed unexpectedly ({type(exc).__name__})"
         if not result.ok:
