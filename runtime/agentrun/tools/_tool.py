@@ -60,7 +60,7 @@ def config_problems(exc: ValidationError, model: Any
         ``(path, message, hint)`` per error; the path is inside the ``config:`` mapping.
     """
     fields = sorted(getattr(model, "model_fields", {}) or ())
-    found = []
+    found: list[tuple[tuple[str | int, ...], str, str | None]] = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = tuple(error["loc"])
         key = str(loc[-1]) if loc else ""
