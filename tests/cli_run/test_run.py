@@ -140,6 +140,18 @@ def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: A
     assert len({o["item"]["call_id"] for o in outputs}) == 1
 
 
+def test_a_call_ended_by_the_service_mid_reply_still_ends_the_agent_line(
+        tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
+    with simulator({"responses": [{"say": "this reply is cut by a normal close",
+                                   "fault": {"close": 1000}}]}) as sim:
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
+                          input="first\n")
+    assert result.returncode == 1
+    assert result.stderr.endswith("the service closed the connection (1000)\n")
+    assert result.stdout.endswith("\n")  # the cut line is ended, not glued to what follows
+    assert stdout_lines(result)[-1].startswith("agent: this reply")
+
+
 def test_a_rejected_api_key_exits_3_with_one_clear_line(
         tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
     with simulator(api_key="the-right-key") as sim:

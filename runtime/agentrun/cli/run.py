@@ -191,8 +191,9 @@ async def _talk(config: Any, registry: Any, tool_vars: dict[str, str], url: str,
             console.show_status("info", "type a line per turn; Ctrl-D ends the call")
         session = Session.for_url(config, url, api_key=api_key, endpoint=console,
                                   tools=registry, variables=tool_vars)
+        # end a cut agent line even when the call fails, so the error starts on its own line
+        stack.callback(console.close)
         result = await session.run()
-        console.close()
     console.show_status("info", result.summary())
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
