@@ -152,6 +152,17 @@ def test_a_call_ended_by_the_service_mid_reply_still_ends_the_agent_line(
     assert stdout_lines(result)[-1].startswith("agent: this reply")
 
 
+def test_a_typed_line_that_is_not_utf8_is_sent_with_a_replacement_character(
+        tmp_path: pathlib.Path, cli_env: dict[str, str], simulator: Any) -> None:
+    with simulator() as sim:
+        result = subprocess.run([*AGENTRUN, str(write_agent(tmp_path)), "--url", sim.url],
+                                input="caf\xe9?\n".encode("latin-1"), capture_output=True,
+                                env={**cli_env, "LC_ALL": "C.UTF-8"}, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    assert b"Traceback" not in result.stderr
+    assert result.stdout.decode().splitlines()[-1] == "agent: (simulated) You said: caf\ufffd?"
+
+
 def test_a_rejected_api_key_exits_3_with_one_clear_line(
         tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
     with simulator(api_key="the-right-key") as sim:

@@ -76,3 +76,12 @@ def test_null_endpoint_replays_turns_and_counts_audio() -> None:
         return [await endpoint.read_turn(), await endpoint.read_turn()]
 
     assert asyncio.run(main()) == ["a", None]
+
+
+def test_read_turn_replaces_undecodable_input_bytes() -> None:
+    """A non-UTF-8 byte read with surrogateescape (sys.stdin's default) cannot go on the wire."""
+    async def main() -> str | None:
+        con, _, _ = console(stdin="caf\udce9 au lait\n")
+        return await con.read_turn()
+
+    assert asyncio.run(main()) == "caf\ufffd au lait"

@@ -53,7 +53,7 @@ class TextConsole:
                 self._queue.put_nowait(None)  # EOF stays EOF for later calls
                 return None
             if line.strip():
-                return line.strip()
+                return _encodable(line.strip())
 
     def _reader(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
         # stdin closed under us, or the loop is gone: either way, input has ended
@@ -120,3 +120,15 @@ class TextConsole:
         if text:
             self._out.write(text)
             self._out.flush()
+
+
+def _encodable(text: str) -> str:
+    """``text`` without lone surrogates, which cannot be encoded for the wire.
+
+    sys.stdin decodes with surrogateescape: a non-UTF-8 byte becomes a lone surrogate. It is
+    shown as U+FFFD instead (any other lone surrogate as ``?``).
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
