@@ -300,3 +300,15 @@ def test_callable_objects_and_positional_only_parameters() -> None:
     tool = Tool.from_function(Greeter(), name="greet")
     assert tool.info.is_async and tool.description == "Greet someone by name."
     assert run(tool, '{"name": "Ada", "punctuation": "?"}').output == "hello Ada?"
+
+
+def test_an_output_with_undecodable_bytes_can_still_be_sent() -> None:
+    """A file name read with surrogateescape (os.listdir) holds lone surrogates."""
+    def list_files() -> str:
+        """List the files."""
+        return "caf\udce9.txt"
+
+    result = run(Tool.from_function(list_files))
+    assert result.ok
+    assert result.output == "caf?.txt"
+    result.output.encode("utf-8")  # what the wire needs

@@ -65,6 +65,10 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
         text = pydantic_core.to_json(value, fallback=str).decode()
     else:
         text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (e.g. a surrogateescape'd file name)
+        text = text.encode("utf-8", "replace").decode("utf-8")  # would fail on the wire
     if len(text) <= limit:
         return text
     return f"{text[:limit]}\n[output cut: {len(text)} characters, only the first {limit} shown]"
