@@ -134,6 +134,26 @@ def test_refused_response_create_returns_to_idle() -> None:
     assert conv.state is State.IDLE and conv.idle
 
 
+def test_an_error_without_event_id_while_a_create_awaits_its_response_returns_to_idle() -> None:
+    # Not every server error names the event it refuses; waiting for a response that will never
+    # come would leave the caller in silence, so an unattributed error counts as the refusal.
+    conv = make_conv()
+    conv.send_user_text("Hi", 0.0)
+    assert receive_and_get(conv, error("bad request", kind="invalid_request_error")) == [
+        Report("error", "server error (invalid_request_error): bad request")]
+    assert conv.state is State.IDLE and conv.idle
+    second = [event_of(a).type for a in conv.send_user_text("Again", 1.0)]
+    assert second == ["conversation.item.create", "response.create"]
+
+
+def test_an_unattributed_error_during_an_active_response_keeps_it() -> None:
+    conv = make_conv()
+    conv.send_user_text("Hi", 0.0)
+    receive_and_get(conv, response_created("resp_1"))
+    receive_and_get(conv, error("something odd", kind="invalid_request_error"))
+    assert conv.state is State.RESPONDING and not conv.idle
+
+
 def test_failed_response_is_reported_with_its_details() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))

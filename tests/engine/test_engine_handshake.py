@@ -127,6 +127,19 @@ def test_refused_force_message_falls_back_to_response_create_with_instructions()
     assert conv.state is State.RESPONDING
 
 
+def test_a_refusal_naming_no_event_still_falls_back_from_force_message() -> None:
+    conv = Conversation(make_config(greeting="Hello."))
+    receive_and_get(conv, CONVERSATION_CREATED)
+    conv.receive_message('{"type":"session.updated","session":{}}', 0.0)
+    actions = receive_and_get(conv, {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "unknown item type force_message"}})
+    assert actions[1:] == [
+        Report("warning", "the server refused force_message; greeting by response.create instead"),
+        ("send", {"type": "response.create", "response": {"instructions": (
+            "Greet the caller by saying exactly this, and nothing else: Hello.")}}),
+    ]
+
+
 def test_voice_echo_and_other_rate_are_accepted_and_the_rate_mismatch_reported() -> None:
     """Known bugs §7.4 (voice echo) and §7.6 (22050): session.updated still makes us ready."""
     conv = Conversation(make_config(output_rate=22050))

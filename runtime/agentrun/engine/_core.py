@@ -449,9 +449,13 @@ class ConversationCore:
             actions.append(Report("debug", f"benign race{label}: {error.message}"))
         else:
             actions.append(Report("error", f"server error{label}: {error.message}"))
-            if error.event_id is not None and error.event_id == self._request_id \
-                    and self._response_id is None:
-                actions += self._request_refused(error.event_id)
+            # An error naming our pending create (or greeting) refuses it. One naming nothing,
+            # while that create still awaits its response, is taken as the refusal too: waiting
+            # for a response that never comes would leave the caller in silence.
+            pending = self._request_id
+            if pending is not None and self._response_id is None \
+                    and error.event_id in (pending, None):
+                actions += self._request_refused(pending)
         return actions
 
     def _request_refused(self, event_id: str) -> list[Action]:
