@@ -14,13 +14,13 @@ Modes (the same for every client driven by `compare.py`):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
 import sys
 import uuid
 
+from _client_args import parse_client_args
 from websockets.asyncio.client import connect
 
 __all__ = ["main", "run_call"]
@@ -123,12 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The process exit code.
     """
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--mode", choices=("run", "idle"), default="run")
-    parser.add_argument("--calls", type=int, default=1)
-    parser.add_argument("--text", default="Hello.")
-    args = parser.parse_args(argv)
+    args = parse_client_args(argv, __doc__)
     if args.mode == "run":
         asyncio.run(run_call(args.url, args.text))
     else:

@@ -20,9 +20,10 @@ calls no tool) and ``idle`` (N workers in one process, prints ``ready``, holds u
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
+
+from _client_args import parse_client_args
 
 __all__ = ["main"]
 
@@ -140,12 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The process exit code.
     """
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--mode", choices=("run", "idle"), default="run")
-    parser.add_argument("--calls", type=int, default=1)
-    parser.add_argument("--text", default="Hello.")
-    args = parser.parse_args(argv)
+    args = parse_client_args(argv, __doc__)
     _quiet_logs()
     asyncio.run(_run(args.url, args.text, args.calls, args.mode == "idle"))
     return 0
