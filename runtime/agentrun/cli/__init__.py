@@ -52,7 +52,7 @@ def _refuse_misspelt_command(ctx: click.Context, word: str, commands: list[str])
 
 
 @click.group(cls=_AgentrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="agentrun")
+@click.version_option(package_name="agentrun-voice")
 def main() -> None:
     """Run a voice agent described in one YAML file.
 
