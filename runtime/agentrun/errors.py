@@ -18,12 +18,18 @@ imports nothing of ours.
     * RemoteProtocolError       the server sent something unusable
   * TransportError              the connection failed; ``retryable`` says whether to reconnect
   * ServiceError                exit 3, the service refused us for good (auth, quota)
+  * AudioError                  exit 2, audio agentrun cannot use
+    * AudioFileError            a sound file (a WAV caller) is missing, unreadable or not audio
+    * DeviceError               a microphone or speaker is missing, busy or unusable
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AgentrunError",
+    "AudioError",
+    "AudioFileError",
+    "DeviceError",
     "LocalProtocolError",
     "ProtocolError",
     "RemoteProtocolError",
@@ -178,3 +184,41 @@ class ServiceError(AgentrunError):
     """The service refused the session for good (bad API key, quota); reconnecting won't help."""
 
     exit_code = 3
+
+
+class AudioError(AgentrunError):
+    """Audio that agentrun cannot use: a sound file, a microphone or a speaker.
+
+    Args:
+        message: what is wrong, naming the file or device.
+        hint: what to try, or None.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class AudioFileError(AudioError):
+    """A sound file is missing, unreadable, or not audio that libsndfile can read.
+
+    Args:
+        path: the file, as the user named it.
+        message: what is wrong with it.
+        hint: what to try, or None.
+    """
+
+    def __init__(self, path: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{path}: {message}", hint=hint)
+        self.path = path
+
+
+class DeviceError(AudioError):
+    """A microphone or speaker does not exist, is busy, or cannot be used (no audio extra,
+    no PortAudio). Raised before a call starts; a device lost mid-call is reported instead."""

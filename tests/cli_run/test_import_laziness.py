@@ -12,7 +12,8 @@ import pytest
 
 AGENT = "name: Lazy\ninstructions: Be brief.\nturn_detection: {type: manual}\n" \
         "tools: [current_time, web_search]\n"
-WATCHED = ("asyncio", "jinja2", "agentrun.sim", "importlib_metadata", "websockets")
+WATCHED = ("asyncio", "jinja2", "agentrun.sim", "importlib_metadata", "websockets", "numpy", "soxr",
+           "soundfile", "sounddevice")
 RUN = """
 import sys
 from agentrun.cli import main
