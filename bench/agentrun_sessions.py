@@ -13,10 +13,12 @@ import argparse
 import asyncio
 import pathlib
 import sys
+from collections.abc import AsyncIterator
 from typing import Literal
 
 from agentrun.engine import ConversationConfig, connection_url
 from agentrun.engine.session import Session
+from agentrun.io import CallControl, CallerInput, CallerText, ToolCallView
 from agentrun.spec import load_spec, render_instructions
 from agentrun.tools import ToolRegistry
 
@@ -35,18 +37,20 @@ class IdleEndpoint:
     """
 
     def __init__(self, text: str, replied: asyncio.Event, hangup: asyncio.Event) -> None:
-        self._text: str | None = text
+        self._text = text
         self._replied = replied
         self._hangup = hangup
 
-    async def read_turn(self) -> str | None:
+    async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
         """The line, then (after the reply) nothing until hang-up."""
-        if self._text is not None:
-            text, self._text = self._text, None
-            return text
+        await call.wait_idle()
+        yield CallerText(self._text)
+        await call.wait_idle()
         self._replied.set()
         await self._hangup.wait()
-        return None
+
+    def show_tool_call(self, call: ToolCallView) -> None:
+        """Drop tool calls."""
 
     def play_audio(self, audio: bytes, item_id: str) -> None:
         """Drop the audio, as the floor client does."""

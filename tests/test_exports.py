@@ -8,7 +8,7 @@ import sys
 import agentrun
 
 PUBLIC = {
-    "AgentSpec", "AgentrunError", "Conversation", "ConversationConfig", "Scenario",
+    "Agent", "AgentSpec", "AgentrunError", "Conversation", "ConversationConfig", "Scenario",
     "ServiceError", "Session", "SessionResult", "Simulator", "SpecError", "SpecErrors",
     "ToolContext", "ToolError", "ToolRef", "ToolRegistry", "ToolResult", "TransportError",
     "load_spec", "render_instructions",

@@ -4,12 +4,9 @@ The public surface, for plugin authors and embedders, is re-exported here; every
 an implementation detail. Names load on first use (PEP 562), so ``import agentrun`` (which every
 ``agentrun`` command and every plugin does) costs no pydantic, YAML or Jinja2 import.
 
-    spec = agentrun.load_spec("agents/support.yaml")
-    registry = agentrun.ToolRegistry.for_spec(spec)
-    config = agentrun.ConversationConfig.from_spec(
-        spec, instructions=agentrun.render_instructions(spec),
-        function_tools=registry.function_schemas())
-    result = await agentrun.Session.for_url(url, config=config, registry=registry).run()
+    agent = agentrun.Agent.load("agents/support.yaml")   # SpecErrors: every problem at once
+    result = await agent.run(agentrun.io.TextConsole())  # one call: Grok with XAI_API_KEY,
+                                                         # else the embedded simulator
 """
 
 from __future__ import annotations
@@ -27,6 +24,7 @@ from agentrun.errors import (
 )
 
 if TYPE_CHECKING:
+    from agentrun.agent import Agent
     from agentrun.engine import Conversation, ConversationConfig
     from agentrun.engine.session import Session, SessionResult
     from agentrun.sim import Scenario, Simulator
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     from agentrun.tools import ToolContext, ToolRegistry, ToolResult
 
 __all__ = [
+    "Agent",
     "AgentSpec",
     "AgentrunError",
     "Conversation",
@@ -57,6 +56,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 _HOMES = {
+    "Agent": "agentrun.agent",
     "AgentSpec": "agentrun.spec",
     "ToolRef": "agentrun.spec",
     "load_spec": "agentrun.spec",

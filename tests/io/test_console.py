@@ -58,30 +58,49 @@ def test_status_lines_go_to_stderr_and_debug_only_when_verbose() -> None:
     assert loud_err.getvalue() == "agentrun: noise\n"
 
 
-def test_read_turn_returns_lines_skips_blanks_and_stays_at_eof() -> None:
-    async def main() -> list[str | None]:
-        con, _, _ = console(stdin="hello\n\n  \nsecond line  \n")
-        return [await con.read_turn() for _ in range(4)]
+class _Idle:
+    """A call that is always idle: every turn may go at once."""
 
-    assert asyncio.run(main()) == ["hello", "second line", None, None]
+    input_format = output_format = None
+    manual_turns = False
+    responses = 0
+    waits = 0
+
+    async def wait_idle(self) -> None:
+        self.waits += 1
+
+
+async def _turns(endpoint: object) -> list[str]:
+    call = _Idle()
+    return [item.text async for item in endpoint.caller(call)]  # type: ignore[attr-defined]
+
+
+def test_console_yields_lines_skips_blanks_and_ends_at_eof() -> None:
+    con, _, _ = console(stdin="hello\n\n  \nsecond line  \n")
+    assert asyncio.run(_turns(con)) == ["hello", "second line"]
+
+
+def test_console_waits_for_the_call_to_be_idle_before_each_turn() -> None:
+    async def main() -> int:
+        con, _, _ = console(stdin="a\nb\n")
+        call = _Idle()
+        async for _ in con.caller(call):  # type: ignore[arg-type]
+            pass
+        return call.waits
+
+    assert asyncio.run(main()) == 3  # before a, before b, before learning input ended
 
 
 def test_null_endpoint_replays_turns_and_counts_audio() -> None:
-    async def main() -> list[str | None]:
-        endpoint = NullEndpoint(["a"])
-        endpoint.play_audio(b"\x00" * 10, "i1")
-        endpoint.show_transcript("agent", "partial", False, "i1")
-        endpoint.show_transcript("agent", "done", True, "i1")
-        assert (endpoint.audio_bytes, endpoint.transcripts) == (10, [("agent", "done")])
-        return [await endpoint.read_turn(), await endpoint.read_turn()]
-
-    assert asyncio.run(main()) == ["a", None]
+    endpoint = NullEndpoint(["a"])
+    endpoint.play_audio(b"\x00" * 10, "i1")
+    endpoint.show_transcript("agent", "partial", False, "i1")
+    endpoint.show_transcript("agent", "done", True, "i1")
+    assert (endpoint.audio_bytes, endpoint.transcripts) == (10, [("agent", "done")])
+    assert asyncio.run(_turns(endpoint)) == ["a"]
 
 
-def test_read_turn_replaces_undecodable_input_bytes() -> None:
+def test_console_replaces_undecodable_input_bytes() -> None:
     """A non-UTF-8 byte read with surrogateescape (sys.stdin's default) cannot go on the wire."""
-    async def main() -> str | None:
-        con, _, _ = console(stdin="caf\udce9 au lait\n")
-        return await con.read_turn()
-
-    assert asyncio.run(main()) == "caf\ufffd au lait"
+    con, _, _ = console(stdin="caf\udce9 au lait\n")
+    assert asyncio.run(_turns(con)) == ["caf\ufffd au lait"]

@@ -38,7 +38,7 @@ class FakeTools:
         self.explode = explode
 
     async def call(self, name: str, arguments_json: str, *, call_id: str,
-                   variables: Mapping[str, str]) -> FakeResult:
+                   variables: Mapping[str, str], state: dict[str, Any]) -> FakeResult:
         self.calls.append((name, arguments_json))
         if self.explode:
             raise RuntimeError("boom")
@@ -216,7 +216,7 @@ class SlowTools(FakeTools):
         self.max_running = 0
 
     async def call(self, name: str, arguments_json: str, *, call_id: str,
-                   variables: Mapping[str, str]) -> FakeResult:
+                   variables: Mapping[str, str], state: dict[str, Any]) -> FakeResult:
         self.running += 1
         self.max_running = max(self.max_running, self.running)
         await asyncio.sleep(0.2)

@@ -20,13 +20,9 @@ from typing import Any
 import click
 
 from agentrun.cli import main
-from agentrun.errors import AgentrunError, SpecErrors
+from agentrun.errors import AgentrunError
 
 __all__ = ["dry_run_document", "run", "sim"]
-
-_OFFLINE_NOTICE = ("no {env} set — talking to the embedded simulator "
-                   "(offline; replies are simulated)")
-
 
 def _quiet_logging(verbose: bool) -> None:
     """Keep library log records (and any traceback they carry) off the user's terminal."""
@@ -49,28 +45,6 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
         values[name.strip()] = value
     return values
-
-
-def _prepare(file: str, variables: dict[str, str], now: dt.datetime | None) -> tuple[Any, ...]:
-    """Load, render and build: the spec, its tools, the conversation config and tool variables.
-
-    Raises:
-        SpecErrors: every problem in the file, its template, or its tools.
-    """
-    from agentrun.engine.setup import ConversationConfig
-    from agentrun.spec import load_spec, render_instructions, variable_values
-    from agentrun.tools import ToolRegistry
-
-    spec = load_spec(file)
-    instructions = render_instructions(spec, variables, now=now)
-    registry = ToolRegistry.for_spec(spec)
-    if registry.problems:
-        raise SpecErrors(list(registry.problems))
-    config = ConversationConfig.from_spec(spec, instructions=instructions,
-                                          function_tools=registry.function_schemas())
-    values = variable_values(spec, variables)
-    tool_vars = {k: "" if v is None else str(v) for k, v in values.items()}
-    return spec, registry, config, tool_vars
 
 
 def dry_run_document(config: Any, url: str, key_env: str, key_set: bool) -> dict[str, Any]:
@@ -139,6 +113,7 @@ Examples:
 @click.option("-v", "--verbose", is_flag=True, help="Also show debug status lines.")
 def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...], dry_run: bool,
         api_key_env: str, now_text: str | None, verbose: bool) -> None:
+    from agentrun.agent import Agent
     from agentrun.engine.setup import DEFAULT_BASE_URL, connection_url
 
     _quiet_logging(verbose)
@@ -150,50 +125,35 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
             raise click.BadParameter(f"not an ISO time: {now_text!r}",
                                      param_hint="--now") from exc
     api_key = os.environ.get(api_key_env) or None
-    offline = api_key is None and url is None
-    spec, registry, config, tool_vars = _prepare(file, _parse_vars(var_pairs), now)
-    if offline and not dry_run:
-        # the first thing on stderr, before anything is sent: the caller must know it's simulated
-        click.echo("agentrun: " + _OFFLINE_NOTICE.format(env=api_key_env), err=True)
-    target = connection_url(spec, url or DEFAULT_BASE_URL)
+    agent = Agent.load(file, variables=_parse_vars(var_pairs))
     if dry_run:
-        document = dry_run_document(config, target, api_key_env, api_key is not None)
+        target = connection_url(agent.spec, url or DEFAULT_BASE_URL)
+        document = dry_run_document(agent.config(now=now), target, api_key_env,
+                                    api_key is not None)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     import asyncio
 
-    code, message = asyncio.run(_talk(config, registry, tool_vars, target, api_key,
-                                      offline, spec, verbose))
+    code, message = asyncio.run(_talk(agent, url, api_key, api_key_env, now, verbose))
     if message:
         click.echo(f"agentrun: {message}", err=True)
     sys.exit(code)
 
 
-async def _talk(config: Any, registry: Any, tool_vars: dict[str, str], url: str,
-                api_key: str | None, offline: bool, spec: Any,
-                verbose: bool) -> tuple[int, str]:
-    import contextlib
-
-    from agentrun.engine.session import Session
-    from agentrun.engine.setup import connection_url
+async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: str,
+                now: dt.datetime | None, verbose: bool) -> tuple[int, str]:
     from agentrun.io import TextConsole
 
-    console = TextConsole(verbose=verbose)
-    async with contextlib.AsyncExitStack() as stack:
-        if offline:
-            from agentrun.sim import Simulator
-
-            simulator = await stack.enter_async_context(Simulator())
-            url = connection_url(spec, simulator.url)
-        elif sys.stdin.isatty():
-            console.show_status("info", f"connecting to {url.split('?')[0]}")
-        if sys.stdin.isatty():
-            console.show_status("info", "type a line per turn; Ctrl-D ends the call")
-        session = Session.for_url(config, url, api_key=api_key, endpoint=console,
-                                  tools=registry, variables=tool_vars)
-        # end a cut agent line even when the call fails, so the error starts on its own line
-        stack.callback(console.close)
-        result = await session.run()
+    tty = sys.stdin.isatty()
+    console = TextConsole(verbose=verbose,
+                          hint="type a line per turn; Ctrl-D ends the call" if tty else None)
+    if tty and (url is not None or api_key is not None):
+        console.show_status("info", f"connecting to {(url or 'Grok').split('?')[0]}")
+    try:
+        result = await agent.run(console, url=url, api_key=api_key, api_key_env=api_key_env,
+                                 channel="console", now=now)
+    finally:
+        console.close()  # end a cut agent line, so an error starts on its own line
     console.show_status("info", result.summary())
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 

@@ -105,6 +105,7 @@ class ConversationCore:
         self._unknown_types: set[str] = set()
         self._turn = 0
         self._turn_started: float | None = None
+        self.responses_created = 0  # every response.created seen (a mark for waiting channels)
         self.replies: dict[str, ReplyRecord] = {}
         self._transcripts = Transcripts(self._history, self.replies)
         self._dispatch: dict[type, Callable[[Any, float], list[Action]]] = {}  # class -> handler
@@ -218,6 +219,7 @@ class ConversationCore:
             return []
         self._state = State.RESPONDING
         self._response_id = event.response.id
+        self.responses_created += 1
         if self._greeting_id is not None:
             if not self.config.greeting_interruptible:
                 self._protected = event.response.id

@@ -1,12 +1,13 @@
 """The asyncio layer: one live conversation over a transport, an endpoint and the tools.
 
 ``Conversation`` (sans-I/O) decides; this module only carries out its actions, in order, and
-feeds it what arrives: server frames, typed turns, tool results, and lost connections. One
-``asyncio.TaskGroup`` owns the receive loop, the input pump and every tool call, so nothing
-outlives the call (STYLE §1, §6). A retryable close (1006, 1011–1014) reconnects with backoff
-and resumes (the conversation resends the session and restores the items); a failing tool never
-ends the call, and the model always gets an output. Imports engine, transport, io and errors;
-never spec or YAML.
+feeds it what arrives: server frames, the caller's stream (``Endpoint.caller``: typed turns,
+audio, turn ends, keypad digits), tool results, and lost connections. One ``asyncio.TaskGroup``
+owns the receive loop, the caller pump and every tool call, so nothing outlives the call
+(STYLE §1, §6). Observers (call records, metrics) see everything and steer nothing. A
+retryable close (1006, 1011–1014) reconnects with backoff and resumes (the conversation resends
+the session and restores the items); a failing tool never ends the call, and the model always
+gets an output. Imports engine, transport, io and errors; never spec or YAML.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,14 +32,35 @@ from agentrun.engine.actions import (
     StopPlayback,
 )
 from agentrun.engine.conversation import Conversation, State
+from agentrun.engine.observe import (
+    CallEnded,
+    CallerAudioIn,
+    CallInfo,
+    CallObserver,
+    CallStarted,
+    Observation,
+    Reconnected,
+    ToolCallDone,
+    WireFrame,
+)
 from agentrun.errors import AgentrunError, TransportError
+from agentrun.io import (
+    AudioFormat,
+    CallerAudio,
+    CallerDtmf,
+    CallerInput,
+    CallerText,
+    CallerTurnEnd,
+    ToolCallView,
+)
+from agentrun.protocol import AudioConfig, PcmaFormat, PcmuFormat
 from agentrun.transport import Transport, WebSocketTransport, backoff
 
 if TYPE_CHECKING:
     from agentrun.engine.setup import ConversationConfig
     from agentrun.io import Endpoint
 
-__all__ = ["Connector", "Session", "SessionResult", "ToolRunner"]
+__all__ = ["Connector", "Session", "SessionResult", "ToolRunner", "audio_formats"]
 
 _log = logging.getLogger("agentrun.session")
 
@@ -55,9 +78,26 @@ class ToolRunner(Protocol):
     """What the session needs from ``agentrun.tools.ToolRegistry``."""
 
     async def call(self, name: str, arguments_json: str, *, call_id: str,
-                   variables: Mapping[str, str]) -> _Result:
-        """Run one call; never raises (failures are in the result)."""
+                   variables: Mapping[str, str], state: dict[str, Any]) -> _Result:
+        """Run one call; never raises (failures are in the result).
+
+        ``state`` is this call's own dict (``ToolContext.state``), shared by its tool calls.
+        """
         ...
+
+
+def audio_formats(config: ConversationConfig) -> tuple[AudioFormat, AudioFormat]:
+    """The caller-side (input) and agent-side (output) audio formats of a session (§4)."""
+    audio = config.session.audio or AudioConfig()  # a config built in code may leave it out
+
+    def side(fmt: Any) -> AudioFormat:
+        if isinstance(fmt, PcmuFormat):
+            return AudioFormat("pcmu", 8000)
+        if isinstance(fmt, PcmaFormat):
+            return AudioFormat("pcma", 8000)
+        return AudioFormat("pcm", int(fmt.rate))
+
+    return side(audio.input.format), side(audio.output.format)
 
 
 @dataclass
@@ -69,7 +109,8 @@ class SessionResult:
         reason: why it ended, in one line.
         metrics: every measurement the conversation recorded, in order.
         reconnects: how many times the connection was re-established.
-        audio_seconds: agent audio received.
+        audio_seconds: agent audio received, in seconds of sound.
+        call_id: the call's id (as in its record).
     """
 
     exit_code: int = 0
@@ -77,6 +118,7 @@ class SessionResult:
     metrics: list[RecordMetric] = field(default_factory=list)
     reconnects: int = 0
     audio_seconds: float = 0.0
+    call_id: str = ""
 
     def summary(self) -> str:
         """One line for the end of the call: turns, audio, latencies, reconnects."""
@@ -97,20 +139,23 @@ class SessionResult:
 
 
 class Session:
-    """Run one conversation to its end. The public embedding API of agentrun.
+    """Run one conversation to its end.
 
-    Example::
+    Most code should not build one: ``agentrun.Agent.run`` does (spec, tools, target, record).
+    Build one directly to drive a ``ConversationConfig`` made in code::
 
-        session = Session.for_url(config, url, api_key=key, tools=registry,
-                                  endpoint=TextConsole())
+        session = Session.for_url(config, url, api_key=key, endpoint=TextConsole(),
+                                  tools=registry)
         result = await session.run()
 
     Args:
         config: what the conversation sends and how it behaves (``ConversationConfig``).
         connect: opens a connection; called again for each reconnect.
-        endpoint: where turns come from and output goes (``agentrun.io``).
+        endpoint: the caller's channel (``agentrun.io.Endpoint``).
         tools: runs function calls (``ToolRegistry``); None means every call fails politely.
         variables: passed to every tool call (``ToolContext.variables``).
+        call: who is calling (labels for records and metrics; a call id is made up if empty).
+        observers: watch the call (records, metrics); they never change it.
         backoff_delays: makes the reconnect delays (tests pass zeros).
         max_reconnect_attempts: attempts per outage before giving up.
         handshake_timeout: seconds the server may stay silent before the session is set up;
@@ -121,6 +166,7 @@ class Session:
 
     def __init__(self, config: ConversationConfig, *, connect: Connector, endpoint: Endpoint,
                  tools: ToolRunner | None = None, variables: Mapping[str, str] | None = None,
+                 call: CallInfo | None = None, observers: Sequence[CallObserver] = (),
                  backoff_delays: Callable[[], Iterator[float]] = backoff,
                  max_reconnect_attempts: int = 5, handshake_timeout: float = 15.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -129,6 +175,11 @@ class Session:
         self._endpoint = endpoint
         self._tools = tools
         self._variables = dict(variables or {})
+        self._tool_state: dict[str, Any] = {}  # this call's ToolContext.state
+        info = call or CallInfo()
+        self._call = info if info.call_id else CallInfo(
+            uuid.uuid4().hex[:12], info.agent, info.agent_file, info.channel, info.caller)
+        self._observers = list(observers)
         self._backoff = backoff_delays
         self._max_attempts = max_reconnect_attempts
         self._handshake_timeout = handshake_timeout
@@ -141,8 +192,9 @@ class Session:
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
         self._ended = asyncio.Event()
-        self._result = SessionResult()
+        self._result = SessionResult(call_id=self._call.call_id)
         self._audio_bytes = 0
+        self._control = _Control(self)
         # Only sending awaits; every other action is done at once (no coroutine per action:
         # each audio delta is a PlayAudio).
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -163,7 +215,7 @@ class Session:
             config: the conversation config.
             url: the full realtime URL (``engine.connection_url(spec, base)``).
             api_key: sent as a Bearer token (never logged); None for an open endpoint.
-            endpoint: the caller's side.
+            endpoint: the caller's channel.
             tools: the tool runner.
             variables: tool variables.
             connect_timeout: seconds per connection attempt.
@@ -178,8 +230,13 @@ class Session:
         return cls(config, connect=connect, endpoint=endpoint, tools=tools,
                    variables=variables, **kwargs)
 
+    @property
+    def call_id(self) -> str:
+        """This call's id (given in ``call`` or made up)."""
+        return self._call.call_id
+
     async def run(self) -> SessionResult:
-        """Connect, converse until the input ends or the conversation does, then close.
+        """Connect, converse until the caller hangs up or the conversation ends, then close.
 
         A session runs one call; a second ``run`` raises ``RuntimeError``.
 
@@ -193,23 +250,34 @@ class Session:
         if self._conv is not None:
             raise RuntimeError("a Session runs one call; make a new Session for the next one")
         self._conv = Conversation(self._config)
-        self._transport = await self._connect_first()
+        call = self._call
+        self._observe(CallStarted(call.call_id, call.agent, call.agent_file, call.channel,
+                                  call.caller, self._control.input_format,
+                                  self._control.output_format))
         try:
-            async with asyncio.TaskGroup() as tg:
-                self._tg = tg
-                receiver = tg.create_task(self._receive_loop(), name="agentrun-receive")
-                pump = tg.create_task(self._input_pump(), name="agentrun-input")
-                await self._ended.wait()
-                # the call is over: stop listening, reading and any tool still running
-                for task in (receiver, pump, *self._tool_tasks):
-                    task.cancel()
-        except BaseExceptionGroup as group:
-            raise _first_error(group) from None
+            self._transport = await self._connect_first()
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    self._tg = tg
+                    receiver = tg.create_task(self._receive_loop(), name="agentrun-receive")
+                    pump = tg.create_task(self._caller_pump(), name="agentrun-caller")
+                    await self._ended.wait()
+                    # the call is over: stop listening, reading and any tool still running
+                    for task in (receiver, pump, *self._tool_tasks):
+                        task.cancel()
+            except BaseExceptionGroup as group:
+                raise _first_error(group) from None
+            finally:
+                self._tg = None
+                await self._transport.aclose()
+        except BaseException as exc:
+            self._result.exit_code = getattr(exc, "exit_code", 1)
+            self._result.reason = str(exc) or type(exc).__name__
+            raise
         finally:
-            self._tg = None
-            await self._transport.aclose()
-        self._result.audio_seconds = self._audio_bytes / max(
-            1, self._config.output_bytes_per_second)
+            self._result.audio_seconds = self._audio_bytes / max(
+                1, self._config.output_bytes_per_second)
+            self._observe(CallEnded(self._result))
         return self._result
 
     # -- connection ----------------------------------------------------------------------------
@@ -249,6 +317,7 @@ class Session:
         await self._transport.aclose()
         self._transport = await self._retry_connect(failure)
         self._result.reconnects += 1
+        self._observe(Reconnected(self._result.reconnects))
         self._status("info", "reconnected; resuming the conversation")
 
     # -- loops ---------------------------------------------------------------------------------
@@ -263,6 +332,8 @@ class Session:
                     raise
                 await self._resume(exc)
                 continue
+            if self._observers:
+                self._observe(WireFrame("in", text))
             async with self._lock:
                 await self._perform(self._conv.receive_message(text, self._clock()))
             if self._outages and self._conv.state in (State.IDLE, State.RESPONDING):
@@ -279,48 +350,85 @@ class Session:
             raise TransportError(f"the service did not set up the session within "
                                  f"{self._handshake_timeout:g} s", retryable=True) from None
 
-    async def _input_pump(self) -> None:
-        """Send typed turns one at a time, each after the previous reply; EOF ends the call."""
+    async def _caller_pump(self) -> None:
+        """Feed the caller's stream to the conversation; its end hangs up (after the reply)."""
         assert self._conv is not None
-        while True:
-            await self._until_idle()
-            line = await self._endpoint.read_turn()
-            if line is None:
-                break
-            async with self._lock:
-                await self._perform(self._conv.send_user_text(line, self._clock()))
-        await self._until_idle()  # the current reply, pending tool calls included
+        try:
+            async for item in self._endpoint.caller(self._control):
+                await self._take(item)
+        except Exception as exc:  # a channel (device, socket, file) failed: end the call politely
+            _log.debug("the caller's channel failed", exc_info=exc)
+            self._status("error", f"the caller's channel failed: {exc or type(exc).__name__}; "
+                                  "ending the call")
+        await self._until(self._ready_for_input)  # the reply, pending tool calls included
         async with self._lock:
             await self._perform(self._conv.close(self._clock()))
 
-    async def _until_idle(self) -> None:
+    async def _take(self, item: CallerInput) -> None:
         assert self._conv is not None
-        while not self._ready_for_input():
-            self._changed.clear()
-            await self._changed.wait()
+        conv, now = self._conv, self._clock()
+        kind = type(item)
+        if kind is CallerAudio:
+            audio = item.audio  # type: ignore[union-attr]
+            if self._observers:
+                self._observe(CallerAudioIn(audio))
+            actions = conv.send_user_audio(audio, now)
+        elif kind is CallerText:
+            actions = conv.send_user_text(item.text, now)  # type: ignore[union-attr]
+        elif kind is CallerTurnEnd:
+            if not conv.config.manual_turns:
+                return  # server VAD ends turns by itself
+            actions = conv.end_user_turn(now)
+        elif kind is CallerDtmf:
+            # Grok reports keypad digits only on SIP calls (§3): tell the model in words
+            actions = conv.send_user_text(f"[The caller pressed {item.digit} on the keypad.]",  # type: ignore[union-attr]
+                                          now)
+        else:
+            raise TypeError(f"not a caller input: {item!r}")
+        async with self._lock:
+            await self._perform(actions)
+
+    async def _until(self, condition: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Wait until ``condition()`` holds (checked whenever the conversation may have gone
+        idle); False when ``timeout`` seconds pass first."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not condition():
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            return False
+        return True
 
     # -- actions -------------------------------------------------------------------------------
 
     async def _perform(self, actions: list[Action]) -> None:
+        if self._observers:
+            now = self._clock()
+            for action in actions:
+                self._observe(action, now)
         for action in actions:
             if type(action) is SendEvent:
                 await self._do_send(action)
             else:
                 self._handlers[type(action)](action)
         if self._ready_for_input():
-            # wake the input pump only when it can go on: waking it on every frame (50 audio
-            # deltas a second) cost a task switch per frame for a check that fails
+            # wake waiting channels only when they can go on: waking them on every frame (50
+            # audio deltas a second) cost a task switch per frame for a check that fails
             self._changed.set()
 
     def _ready_for_input(self) -> bool:
-        """What the input pump waits for: no reply, no tool, nothing queued."""
+        """What turn-by-turn channels wait for: no reply, no tool, nothing queued."""
         assert self._conv is not None
         return self._conv.state is State.IDLE and self._conv.idle
 
     async def _do_send(self, action: SendEvent) -> None:
         assert self._transport is not None
+        text = action.event.model_dump_json(exclude_none=True)
+        if self._observers:
+            self._observe(WireFrame("out", text))
         try:
-            await self._transport.send(action.event.model_dump_json(exclude_none=True))
+            await self._transport.send(text)
         except TransportError as exc:
             # the receive loop sees the same failure and resumes; the conversation restores
             # what the server lost, so this event is not retried here
@@ -335,6 +443,7 @@ class Session:
 
     def _do_run_tool(self, action: RunTool) -> None:
         assert self._tg is not None
+        self._endpoint.show_tool_call(ToolCallView(action.call_id, action.name, action.arguments))
         task = self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
         self._tool_tasks.add(task)
         task.add_done_callback(self._tool_tasks.discard)
@@ -354,28 +463,93 @@ class Session:
 
     async def _run_tool(self, action: RunTool) -> None:
         assert self._conv is not None
-        output = await self._call_tool(action)
+        started = time.perf_counter()
+        output, ok, error = await self._call_tool(action)
+        self._endpoint.show_tool_call(ToolCallView(action.call_id, action.name,
+                                                   action.arguments, output, ok))
+        if self._observers:
+            self._observe(ToolCallDone(action.call_id, action.name, action.arguments, output,
+                                       ok, error, time.perf_counter() - started))
         async with self._lock:
             await self._perform(self._conv.tool_finished(action.call_id, output, self._clock()))
 
-    async def _call_tool(self, action: RunTool) -> str:
+    async def _call_tool(self, action: RunTool) -> tuple[str, bool, str | None]:
         if self._tools is None:
-            return f"error: no tool named {action.name!r} is available"
+            return f"error: no tool named {action.name!r} is available", False, "no tool runner"
         try:
             result = await self._tools.call(action.name, action.arguments,
-                                            call_id=action.call_id, variables=self._variables)
+                                            call_id=action.call_id, variables=self._variables,
+                                            state=self._tool_state)
         except Exception as exc:
             # ToolRegistry.call never raises; if another runner does anyway, the model must
             # still get an output (a silent call is the worse bug), and the traceback is logged
             _log.exception("tool runner raised for %s", action.name)
-            return f"error: the tool {action.name} failed unexpectedly ({type(exc).__name__})"
+            return (f"error: the tool {action.name} failed unexpectedly "
+                    f"({type(exc).__name__})", False, repr(exc))
         if not result.ok:
             self._status("warning", result.error or f"tool {action.name} failed")
-        return result.output
+        return result.output, result.ok, result.error
+
+    # -- observers -----------------------------------------------------------------------------
+
+    def _observe(self, what: Observation, now: float | None = None) -> None:
+        if not self._observers:
+            return
+        now = self._clock() if now is None else now
+        for observer in list(self._observers):
+            try:
+                observer.observe(now, what)
+            except Exception as exc:  # a broken record or metric must never break the call
+                self._observers.remove(observer)
+                _log.debug("observer %r failed", observer, exc_info=exc)
+                self._status("error", f"stopped {type(observer).__name__}: it failed with "
+                                      f"{type(exc).__name__}: {exc}")
 
     def _status(self, level: Any, message: str) -> None:
         _log.log(logging.getLevelName(level.upper()), "%s", message)
         self._endpoint.show_status(level, message)
+
+
+class _Control:
+    """The :class:`agentrun.io.CallControl` a session hands its channel."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        config = session._config
+        self.input_format, self.output_format = audio_formats(config)
+        self.manual_turns = config.manual_turns
+
+    @property
+    def responses(self) -> int:
+        conv = self._session._conv
+        return conv.responses_created if conv is not None else 0
+
+    async def wait_idle(self) -> None:
+        await self._session._until(self._session._ready_for_input)
+
+    async def wait_reply(self, after: int, timeout: float | None = None) -> bool:
+        session = self._session
+        return await session._until(
+            lambda: self.responses > after and session._ready_for_input(), timeout)
+
+    def played(self, item_id: str, played_ms: int) -> None:
+        session = self._session
+        if session._conv is not None:
+            self._later(session._conv.playback_progress(item_id, played_ms))
+
+    def interrupt(self) -> None:
+        session = self._session
+        if session._conv is not None:
+            self._later(session._conv.interrupt(session._clock()))
+
+    def _later(self, actions: list[Action]) -> None:
+        """Perform actions caused by a synchronous report, in order, under the session lock."""
+        session = self._session
+        if actions and session._tg is not None:
+            async def perform() -> None:
+                async with session._lock:
+                    await session._perform(actions)
+            session._tg.create_task(perform())
 
 
 def _first_error(group: BaseExceptionGroup) -> BaseException:

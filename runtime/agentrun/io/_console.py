@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import sys
 import threading
+from collections.abc import AsyncIterator
 from typing import Literal, TextIO
+
+from agentrun.io._endpoint import CallControl, CallerInput, CallerText, ToolCallView
 
 __all__ = ["TextConsole"]
 
@@ -27,10 +30,13 @@ class TextConsole:
         stdout: where the conversation is written.
         stderr: where status lines go.
         verbose: also show debug status lines.
+        hint: a status line shown when the caller's side starts (e.g. how to hang up).
     """
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 stderr: TextIO | None = None, *, verbose: bool = False) -> None:
+                 stderr: TextIO | None = None, *, verbose: bool = False,
+                 hint: str | None = None) -> None:
+        self._hint = hint
         self._stdin = stdin if stdin is not None else sys.stdin
         self._out = stdout if stdout is not None else sys.stdout
         self._err = stderr if stderr is not None else sys.stderr
@@ -40,7 +46,22 @@ class TextConsole:
         self._printed = ""
         self.audio_bytes = 0
 
-    async def read_turn(self) -> str | None:
+    async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
+        """Each non-empty input line is a turn, yielded once the previous reply is over.
+
+        The stream ends at end of input (EOF, Ctrl-D): the call then hangs up after the
+        current reply and any pending tool calls.
+        """
+        if self._hint:
+            self.show_status("info", self._hint)
+        while True:
+            await call.wait_idle()
+            line = await self._next_line()
+            if line is None:
+                return
+            yield CallerText(line)
+
+    async def _next_line(self) -> str | None:
         """The next non-empty input line without its newline, or None at end of input."""
         if self._queue is None:
             self._queue = asyncio.Queue()
@@ -98,6 +119,13 @@ class TextConsole:
             self._write(text[len(self._printed):])
         self._end_line("")
 
+    def show_tool_call(self, call: ToolCallView) -> None:
+        """A status line when a tool starts (info) and its output when it ends (debug)."""
+        if call.output is None:
+            self.show_status("info", f"tool {call.name} {_cut(call.arguments)}")
+        else:
+            self.show_status("debug", f"tool {call.name} -> {_cut(call.output)}")
+
     def show_status(self, level: Literal["debug", "info", "warning", "error"],
                     message: str) -> None:
         """Write ``agentrun: message`` to stderr (debug only when verbose)."""
@@ -120,6 +148,10 @@ class TextConsole:
         if text:
             self._out.write(text)
             self._out.flush()
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _encodable(text: str) -> str:

@@ -293,7 +293,7 @@ def trial_render(spec: AgentSpec) -> list[SpecError]:
     values = {name: var.default if var.default is not None else
               _PLACEHOLDERS.get(var.type, f"<{name}>") for name, var in spec.variables.items()}
     try:
-        _render(spec, values, {"caller": "+15550100", "call_id": "trial"}, None)
+        _render(spec, values, {"caller": "+15550100", "id": "trial", "call_id": "trial"}, None)
     except SpecErrors as exc:
         return list(exc.errors)
     return []
@@ -310,7 +310,8 @@ def _render(spec: AgentSpec, context: dict[str, Any], call: Mapping[str, Any] | 
     tz = ZoneInfo(spec.timezone)
     now = datetime.now(tz) if now is None else (
         now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz))
-    context = {**context, "now": now, "call": {"caller": "", "call_id": "", **(call or {})},
+    facts = {"caller": "", "id": "", "call_id": "", **(call or {})}
+    context = {**context, "now": now, "call": facts,
                "agent": {"name": spec.name, "description": spec.description,
                          "voice": spec.voice_id}}
     origin: TemplateOrigin = spec._template_origin or TemplateOrigin(

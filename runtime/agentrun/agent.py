@@ -1,0 +1,185 @@
+"""``Agent``: a loaded agent file, ready to run calls — the one way in.
+
+The CLI, the service, the test runner and embedders all do the same two steps::
+
+    agent = Agent.load("agents/support.yaml")        # every problem at once, or a ready agent
+    result = await agent.run(TextConsole())          # one call on one channel
+
+``load`` validates the file, its template, its variables and its tools once (plugins are
+imported once); ``run`` renders the instructions for this call (its time, its caller), picks the
+realtime service (a given URL, Grok when an API key is set, else the embedded simulator), and
+runs one :class:`~agentrun.engine.session.Session` with its own tool state. Imports spec, tools
+and engine; asyncio, the session and the simulator only when a call runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from agentrun.errors import SpecErrors
+
+if TYPE_CHECKING:
+    from agentrun.engine import ConversationConfig
+    from agentrun.engine.observe import CallObserver
+    from agentrun.engine.session import SessionResult
+    from agentrun.io import Endpoint
+    from agentrun.spec import AgentSpec
+    from agentrun.tools import ToolRegistry
+
+__all__ = ["DEFAULT_API_KEY_ENV", "OFFLINE_NOTICE", "Agent"]
+
+DEFAULT_API_KEY_ENV = "XAI_API_KEY"
+OFFLINE_NOTICE = ("no {env} set — talking to the embedded simulator "
+                  "(offline; replies are simulated)")
+
+
+class Agent:
+    """An agent file, validated, with its tools loaded.
+
+    Build it with :meth:`load`. One ``Agent`` serves any number of calls, one after another or
+    at once: each call renders its own instructions and gets its own tool state.
+
+    Attributes:
+        spec: the validated agent file.
+        tools: its function tools.
+        variables: the typed value of every declared variable (``--var`` > environment >
+            default), as fixed at load time.
+    """
+
+    def __init__(self, spec: AgentSpec, tools: ToolRegistry, variables: Mapping[str, Any]) -> None:
+        self.spec = spec
+        self.tools = tools
+        self.variables = dict(variables)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *,
+             variables: Mapping[str, Any] | None = None) -> Agent:
+        """Read an agent file and make it ready to run.
+
+        Args:
+            path: the YAML file; messages name it as given.
+            variables: template variable values by name (text is converted to the declared
+                type), e.g. from ``--var``.
+
+        Returns:
+            The agent.
+
+        Raises:
+            SpecErrors: every problem in the file, its template, its variables and its tools,
+                each at FILE:LINE:COL with a hint.
+        """
+        from agentrun.spec import load_spec, variable_values
+        from agentrun.tools import ToolRegistry
+
+        spec = load_spec(path)
+        problems = []
+        try:
+            values = variable_values(spec, variables)
+        except SpecErrors as exc:
+            problems.extend(exc.errors)
+            values = {}
+        registry = ToolRegistry.for_spec(spec)
+        problems.extend(registry.problems)
+        if problems:
+            raise SpecErrors(problems)
+        agent = cls(spec, registry, values)
+        agent.config()  # renders once: a template that fails is an error now, not mid-call
+        return agent
+
+    @property
+    def name(self) -> str:
+        """The agent's name (``name:`` in the file)."""
+        return self.spec.name
+
+    @property
+    def file_stem(self) -> str:
+        """The agent file's name without folder and extension (``support``), or ""."""
+        return self.spec.path.stem if self.spec.path else ""
+
+    def config(self, *, call: Mapping[str, str] | None = None, now: datetime | None = None,
+               ) -> ConversationConfig:
+        """What one call sends and how it behaves: instructions rendered for this call.
+
+        Args:
+            call: facts about the call for ``call.*`` in templates (``caller``, ``id``).
+            now: the time templates see as ``now`` (default: the current time).
+
+        Returns:
+            The conversation config.
+
+        Raises:
+            SpecErrors: the template failed to render, or a tool name is reserved.
+        """
+        from agentrun.engine import ConversationConfig
+        from agentrun.spec import render_instructions
+
+        facts = dict(call or {})
+        if "id" in facts or "call_id" in facts:
+            facts.setdefault("id", facts.get("call_id", ""))
+            facts.setdefault("call_id", facts["id"])
+        given = {name: value for name, value in self.variables.items() if value is not None}
+        instructions = render_instructions(self.spec, given, call=facts, now=now)
+        return ConversationConfig.from_spec(self.spec, instructions=instructions,
+                                            function_tools=self.tools.function_schemas())
+
+    def tool_variables(self) -> dict[str, str]:
+        """The variables as tools see them (``ToolContext.variables``): text, "" for unset."""
+        return {name: "" if value is None else str(value)
+                for name, value in self.variables.items()}
+
+    async def run(self, endpoint: Endpoint, *, url: str | None = None,
+                  api_key: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
+                  call: Mapping[str, str] | None = None, channel: str = "embedded",
+                  observers: Sequence[CallObserver] = (), now: datetime | None = None,
+                  **session_options: Any) -> SessionResult:
+        """Run one call on ``endpoint`` until the caller hangs up or the conversation ends.
+
+        The service: ``url`` when given (a proxy, ``agentrun sim``, a test server); else Grok
+        (``wss://api.x.ai/v1/realtime``) when an API key is given or set in ``api_key_env``;
+        else the embedded simulator, started for this call, which the endpoint is told first.
+
+        Args:
+            endpoint: the caller's channel.
+            url: the realtime endpoint; ``?model=`` is added (an existing query is kept).
+            api_key: the API key; default: the ``api_key_env`` environment variable.
+            api_key_env: where the key comes from (never printed).
+            call: facts about the call: ``caller`` (number or address) and ``id``.
+            channel: how the caller reaches the agent, for records and metrics.
+            observers: watch the call (records, metrics).
+            now: the time templates see (default: the current time).
+            **session_options: passed to :class:`~agentrun.engine.session.Session`.
+
+        Returns:
+            How the call ended.
+
+        Raises:
+            SpecErrors: the template failed to render for this call.
+            ServiceError: the service refused the key or the quota is used up.
+            TransportError: the connection failed and could not be re-established.
+        """
+        import contextlib
+
+        from agentrun.engine import DEFAULT_BASE_URL, connection_url
+        from agentrun.engine.observe import CallInfo
+        from agentrun.engine.session import Session
+
+        facts = dict(call or {})
+        config = self.config(call=facts, now=now)
+        key = api_key if api_key is not None else (os.environ.get(api_key_env) or None)
+        info = CallInfo(call_id=facts.get("id", facts.get("call_id", "")), agent=self.name,
+                        agent_file=self.file_stem, channel=channel,
+                        caller=facts.get("caller", ""))
+        async with contextlib.AsyncExitStack() as stack:
+            if url is None and key is None:
+                from agentrun.sim import Simulator
+
+                endpoint.show_status("info", OFFLINE_NOTICE.format(env=api_key_env))
+                url = (await stack.enter_async_context(Simulator())).url
+            target = connection_url(self.spec, url or DEFAULT_BASE_URL)
+            session = Session.for_url(config, target, api_key=key, endpoint=endpoint,
+                                      tools=self.tools, variables=self.tool_variables(),
+                                      call=info, observers=observers, **session_options)
+            return await session.run()
