@@ -106,7 +106,7 @@ BAD_FIELDS = [
      "bad.yaml:4:35: timeout must be more than 0 and at most 3600, got 0"),
     ("tools:\n  - {name: lookup_order, confg: {}}\n", "bad.yaml:4:26: unknown key 'confg' (did "
      "you mean 'config'? allowed: name, as, description, timeout, config, allowed_x_handles, "
-     "vector_store_ids, max_num_results)"),
+     "vector_store_ids, max_num_results, http, mcp)"),
     ("tools:\n  - {as: x}\n", "bad.yaml:4:5: missing required key 'name'"),
     ("tools:\n  - browse_page\n", "bad.yaml:4:5: 'browse_page' is reserved by Grok for its "
      "built-in tools (rename it, e.g. as: my_browse_page)"),

@@ -83,6 +83,8 @@ def _tool_name_clashes(doc: YamlDocument, shown: str) -> list[SpecError]:
     seen: dict[str, int] = {}
     problems = []
     for index, entry in enumerate(tools):
+        if isinstance(entry, dict) and "mcp" in entry:
+            continue  # an MCP server's name is not a tool name (its tools are checked on start)
         key = "as" if isinstance(entry, dict) and entry.get("as") else "name"
         name = entry.get(key) if isinstance(entry, dict) else entry
         if not isinstance(name, str):

@@ -38,6 +38,8 @@ from agentrun.spec._fields import (
     parse_duration,
     shown,
 )
+from agentrun.spec._tool_models import HttpCall, HttpResponse, McpServer, ToolArgument
+from agentrun.spec._tool_templates import template_names
 from agentrun.spec._yaml import Locations
 
 if TYPE_CHECKING:
@@ -51,8 +53,12 @@ __all__ = [
     "AudioInput",
     "AudioOutput",
     "CustomVoice",
+    "HttpCall",
+    "HttpResponse",
     "ManualTurns",
+    "McpServer",
     "ServerVad",
+    "ToolArgument",
     "ToolRef",
     "Transcription",
     "Variable",
@@ -282,7 +288,8 @@ class Audio(BaseModel):
 
 
 class ToolRef(BaseModel):
-    """A tool the agent may use: an installed plugin tool or a Grok built-in.
+    """A tool the agent may use: an installed plugin tool, a Grok built-in, an HTTP call
+    (``http:``) or the tools of an MCP server (``mcp:``).
 
     ``- lookup_order`` is shorthand for ``- {name: lookup_order}``.
     """
@@ -290,7 +297,8 @@ class ToolRef(BaseModel):
     model_config = _PLAIN
     tool: str = Field(alias="name", min_length=1, description="The tool: an installed "
                       "plugin's tool name or a Grok built-in (web_search, x_search, "
-                      "file_search).", examples=["lookup_order"])
+                      "file_search); for an http tool the name the model sees; for an mcp "
+                      "server its name in messages.", examples=["lookup_order"])
     as_name: str | None = Field(default=None, alias="as", description="The name the model sees, "
                                 "when it should differ from `name`.", examples=["file_ticket"])
     description: str | None = Field(default=None, description="Replaces the tool's own description "
@@ -312,6 +320,13 @@ class ToolRef(BaseModel):
                                                examples=[["collection_123"]])
     max_num_results: int | None = Field(default=None, ge=1, description="file_search only: how "
                                         "many results to return.", examples=[5])
+    http: HttpCall | None = Field(default=None, description="Make this tool an HTTP request "
+                                  "(no plugin needed).", examples=[{
+                                      "url": "https://api.example.com/slots/{{ day }}",
+                                      "arguments": {"day": "string"}}])
+    mcp: McpServer | None = Field(default=None, description="Give the model the tools of this "
+                                  "MCP server.", examples=[{"command": "python",
+                                                            "args": ["calendar_server.py"]}])
 
     _BUILTIN_OPTIONS: ClassVar[dict[str, str]] = {
         "allowed_x_handles": "x_search", "vector_store_ids": "file_search",
@@ -332,7 +347,16 @@ class ToolRef(BaseModel):
     @property
     def is_builtin(self) -> bool:
         """True for Grok's server-side tools (web_search, x_search, file_search)."""
-        return self.tool in BUILTIN_TOOLS
+        return self.tool in BUILTIN_TOOLS and self.http is None and self.mcp is None
+
+    @property
+    def kind(self) -> Literal["builtin", "plugin", "http", "mcp"]:
+        """Which kind of tool the entry names."""
+        if self.http is not None:
+            return "http"
+        if self.mcp is not None:
+            return "mcp"
+        return "builtin" if self.is_builtin else "plugin"
 
     @model_validator(mode="before")
     @classmethod
@@ -344,6 +368,8 @@ class ToolRef(BaseModel):
         for option, owner in self._BUILTIN_OPTIONS.items():
             if getattr(self, option) is not None and self.tool != owner:
                 fail(f"'{option}' only applies to the built-in tool {owner}", at=[option])
+        if self.http is not None or self.mcp is not None:
+            self._check_yaml_tool()
         if self.is_builtin:
             for option, key in (("as_name", "as"), ("description", "description"),
                                 ("timeout", "timeout")):
@@ -367,6 +393,25 @@ class ToolRef(BaseModel):
                  "use up to 64 letters, digits, '_' or '-'"
                  + ("" if self.as_name else "; rename it with as:"), at=[key])
         return self
+
+    def _check_yaml_tool(self) -> None:
+        """An http or mcp entry: its own name, no plugin options."""
+        if self.http is not None and self.mcp is not None:
+            fail("a tool entry is either an http tool or an mcp server, not both", at=["mcp"])
+        what = "an http tool" if self.http is not None else "an mcp server"
+        if self.as_name is not None:
+            fail(f"{what} takes no 'as'", "name: is the name the model sees" if self.http
+                 is not None else "rename its tools with mcp: {prefix: ..., rename: {...}}",
+                 at=["as"])
+        if self.config:
+            fail(f"{what} takes no 'config'", at=["config"])
+        if self.mcp is not None and self.mcp.called_by == "agentrun" and \
+                self.description is not None:
+            fail("an mcp server's tools keep their own descriptions", "description: only "
+                 "applies with called_by: grok (it describes the server to Grok)",
+                 at=["description"])
+        if self.mcp is not None and self.mcp.called_by == "grok" and self.timeout is not None:
+            fail("timeout does not apply when Grok calls the server", at=["timeout"])
 
 
 class AgentSpec(BaseModel):
@@ -475,3 +520,29 @@ class AgentSpec(BaseModel):
                 fail(f"'{name}' cannot be a variable name",
                      "use letters, digits and '_', starting with a letter", at=[name, "#key"])
         return value
+
+    @model_validator(mode="after")
+    def _tool_templates(self) -> "AgentSpec":
+        # Only the whole file knows its variables: an http template may read those, its own
+        # arguments and (request templates) its secrets.
+        for index, ref in enumerate(self.tools):
+            if ref.http is None:
+                continue
+            arguments = set(ref.http.arguments)
+            for name in sorted(arguments & set(self.variables)):
+                fail(f"argument '{name}' has the name of a variable", "rename one of them",
+                     at=["tools", index, "http", "arguments", name, "#key"])
+            known = arguments | set(self.variables)
+            checks = [(path, source, known | {"secrets"})
+                      for path, source in ref.http.templates()]
+            if ref.http.response.template is not None:
+                checks.append((("response", "template"), ref.http.response.template,
+                               known | {"response"}))
+            for path, source, allowed in checks:
+                for name in sorted(template_names(source) - allowed):
+                    hint = did_you_mean(name, sorted(known), listing=False)
+                    fail(f"{path[0]} template uses '{name}', which is neither an argument nor "
+                         "a variable", (hint + " " if hint else "") + "declare it under "
+                         "arguments: (the model fills it in) or variables:",
+                         at=["tools", index, "http", *path])
+        return self

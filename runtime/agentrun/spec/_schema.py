@@ -97,6 +97,16 @@ _SECTIONS: list[tuple[str, str, str]] = [
      "names Grok reserves (web_search, browse_page, x_keyword_search, x_semantic_search, "
      "x_user_search, x_thread_fetch, collections_search, file_search) cannot name a plugin "
      "tool; rename it with `as:`."),
+    ("HttpCall", "tools: [{name, http: ...}]",
+     "The entry's `name` is the tool's name, `description` what the model reads, `timeout` "
+     "the longest a request may take (default 10 s). A non-2xx status, a timeout or a body "
+     "that is not the JSON promised becomes an error the model can act on."),
+    ("ToolArgument", "http.arguments: NAME", ""),
+    ("HttpResponse", "http.response", ""),
+    ("McpServer", "tools: [{name, mcp: ...}]",
+     "The entry's `name` names the server in messages; `timeout` is the longest one call may "
+     "take (default 10 s). Needs `pip install 'agentrun-voice[mcp]'`. `agentrun check --connect` "
+     "starts the servers and lists their tools."),
 ]
 
 

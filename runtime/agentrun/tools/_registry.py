@@ -94,7 +94,8 @@ class ToolRegistry:
             at the YAML line naming it.
         """
         refs: list[_ToolRefLike] = list(spec.tools)
-        plugin_refs = [(i, ref) for i, ref in enumerate(refs) if not _is_builtin(ref)]
+        plugin_refs = [(i, ref) for i, ref in enumerate(refs)
+                       if not _is_builtin(ref) and _kind(ref) == "plugin"]
         installed = installed_tools() if plugin_refs else {}
         reserved: dict[str, str] = {}
         for ref in refs:
@@ -228,6 +229,10 @@ def load_tool(installed: InstalledTool, ref: _ToolRefLike) -> Tool:
     except ToolLoadError as exc:
         raise ToolLoadError(f"cannot load tool '{installed.name}' from {installed.origin}: {exc}",
                             tool=ref.name) from exc
+
+
+def _kind(ref: _ToolRefLike) -> str:
+    return str(getattr(ref, "kind", "plugin"))
 
 
 def _is_builtin(ref: _ToolRefLike) -> bool:
