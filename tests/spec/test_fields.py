@@ -26,7 +26,7 @@ BAD_FIELDS = [
      "digits, '_', '-' or '.' without spaces)"),
     ("name2: x\n", "bad.yaml:3:1: unknown key 'name2' (did you mean 'name'? allowed: name, "
      "description, model, voice, instructions, instructions_file, variables, timezone, "
-     "greeting, greeting_interruptible, turn_detection, audio, tools)"),
+     "language, greeting, greeting_interruptible, turn_detection, audio, tools)"),
     ("timezone: Europe/Berln\n",
      "bad.yaml:3:11: unknown time zone 'Europe/Berln' (did you mean 'Europe/Berlin'?)"),
     ("timezone: Mars\n", "bad.yaml:3:11: unknown time zone 'Mars' (use an IANA name such as "
@@ -40,8 +40,29 @@ BAD_FIELDS = [
      "bad.yaml:3:29: threshold must be a number, got 'loud'"),
     ("turn_detection: {silence_duration_ms: 20000}\n",
      "bad.yaml:3:39: silence_duration_ms must be between 0 and 10000, got 20000"),
+    ("turn_detection: {silence_duration_ms: 250.5}\n",
+     "bad.yaml:3:39: silence_duration_ms must be a whole number, got 250.5"),
+    # a number in the wrong unit says the unit and shows the right value
     ("turn_detection: {silence_duration_ms: 2.5}\n",
-     "bad.yaml:3:39: silence_duration_ms must be a whole number, got 2.5"),
+     "bad.yaml:3:39: silence_duration_ms is in milliseconds: 2.5 looks like seconds (write 2500 "
+     "or '2.5s')"),
+    ("turn_detection: {silence_duration_ms: 1}\n",
+     "bad.yaml:3:39: silence_duration_ms is in milliseconds: 1 looks like seconds (write 1000 or "
+     "'1s'; '1ms' if you do mean milliseconds)"),
+    ("turn_detection: {idle_timeout_ms: 15}\n",
+     "bad.yaml:3:35: idle_timeout_ms is in milliseconds: 15 looks like seconds (write 15000 or "
+     "'15s'; '15ms' if you do mean milliseconds)"),
+    ("tools:\n  - {name: lookup_order, timeout: 5000}\n",
+     "bad.yaml:4:35: timeout is in seconds: 5000 looks like milliseconds (write 5 or '5000ms')"),
+    ("turn_detection: {prefix_padding_ms: soon}\n",
+     "bad.yaml:3:37: prefix_padding_ms must be a duration like 500, '500ms' or '0.5s', got "
+     "'soon'"),
+    ("language: Spanish\n", "bad.yaml:3:11: language must be a language tag such as 'es' or "
+     "'es-MX', got 'Spanish' (did you mean 'es'? write language: es)"),
+    ("language: español\n", "bad.yaml:3:11: language must be a language tag such as 'es' or "
+     "'es-MX', got 'español' (did you mean 'es'? write language: es)"),
+    ("language: xx\n", "bad.yaml:3:11: unknown language 'xx' (use a language tag such as en, "
+     "es, es-MX or de-CH)"),
     ("turn_detection: {prefix_padding_ms: -1}\n",
      "bad.yaml:3:37: prefix_padding_ms must be between 0 and 10000, got -1"),
     ("turn_detection: {idle_timeout_ms: -5}\n",
@@ -70,7 +91,7 @@ BAD_FIELDS = [
      "rate, transcription)"),
     ("audio:\n  input:\n    transcription: {language_hint: english}\n",
      "bad.yaml:5:36: language_hint must be a language tag such as 'en' or 'en-US', got "
-     "'english'"),
+     "'english' (did you mean 'en'?)"),
     ("audio:\n  input:\n    transcription: {keyterms: [ok, '" + "x" * 51 + "']}\n",
      "bad.yaml:5:36: item 2 of keyterms must be at most 50 characters, got 51"),
     ("audio:\n  input:\n    transcription: {keyterms: [" + ", ".join(["k"] * 101) + "]}\n",
@@ -101,7 +122,7 @@ BAD_FIELDS = [
      "bad.yaml:3:23: rate must be written without quotes, got '24000'"),
     ("tools: lookup_order\n", "bad.yaml:3:8: tools must be a list, got 'lookup_order'"),
     ("tools:\n  - {name: lookup_order, timeout: soon}\n",
-     "bad.yaml:4:35: expected a duration like 5, 2.5, '5s' or '500ms', got 'soon'"),
+     "bad.yaml:4:35: timeout must be a duration like 5, '5s' or '500ms', got 'soon'"),
     ("tools:\n  - {name: lookup_order, timeout: 0}\n",
      "bad.yaml:4:35: timeout must be more than 0 and at most 3600, got 0"),
     ("tools:\n  - {name: lookup_order, confg: {}}\n", "bad.yaml:4:26: unknown key 'confg' (did "
@@ -267,3 +288,25 @@ def test_all_problems_in_one_file_are_reported_at_once(problems: Problems) -> No
         "bad.yaml:7:36: tool name 'lookup_order' is used twice (also tool 2; rename one with "
         "as:)",
     ]
+
+
+@pytest.mark.parametrize(("written", "ms"), [
+    ("1200", 1200), ("1200ms", 1200), ("'1200 ms'", 1200), ("1.2s", 1200), ("1.1s", 1100),
+    ("2 seconds", 2000), ("0.1m", 6000), ("'1000'", 1000), ("3ms", 3)])
+def test_every_duration_field_takes_the_same_spellings(loaded: Loaded, written: str,
+                                                       ms: int) -> None:
+    spec = loaded(MINIMAL + f"turn_detection: {{silence_duration_ms: {written}, "
+                  f"prefix_padding_ms: {written}, idle_timeout_ms: {written}}}\n"
+                  f"tools: [{{name: slow, timeout: {written}}}]\n")
+    vad = spec.turn_detection
+    assert isinstance(vad, ServerVad)
+    assert (vad.silence_duration_ms, vad.prefix_padding_ms, vad.idle_timeout_ms) == (ms, ms, ms)
+    seconds = ms / 1000 if any(unit in written for unit in ("s", "m")) else float(ms)
+    assert spec.tools[0].timeout == pytest.approx(seconds)
+    assert isinstance(vad.silence_duration_ms, int)
+
+
+def test_language_takes_a_locale_tag(loaded: Loaded) -> None:
+    assert loaded(MINIMAL).language == "en"
+    assert loaded(MINIMAL + "language: es-MX\n").language == "es-MX"
+    assert loaded(MINIMAL + "language: pt_BR\n").language == "pt_BR"

@@ -101,10 +101,21 @@ def _data_path(data: Any, loc: Loc) -> Loc:
     return tuple(path)
 
 
+def _metadata(info: FieldInfo | None) -> list[Any]:
+    """A field's constraints, also those inside ``Annotated[...] | None``."""
+    if info is None:
+        return []
+    found = list(info.metadata)
+    for member in typing.get_args(info.annotation):
+        if typing.get_origin(member) is typing.Annotated:
+            found.extend(member.__metadata__)
+    return found
+
+
 def _range(info: FieldInfo | None) -> str | None:
     """``between 0.1 and 0.9`` (or ``more than 0 and at most 3600``) from a field's bounds."""
     low = high = None
-    for meta in info.metadata if info else ():
+    for meta in _metadata(info):
         if getattr(meta, "ge", None) is not None:
             low = ("between", meta.ge)
         if getattr(meta, "gt", None) is not None:

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from agentrun.spec._duration import duration
 from agentrun.spec._fields import (
     BUILTIN_TOOLS,
     BUILTIN_VARIABLES,
@@ -35,9 +36,9 @@ from agentrun.spec._fields import (
     coerce_variable,
     did_you_mean,
     fail,
-    parse_duration,
     shown,
 )
+from agentrun.spec._language import check_language, language_code
 from agentrun.spec._tool_models import HttpCall, HttpResponse, McpServer, ToolArgument
 from agentrun.spec._tool_templates import template_names
 from agentrun.spec._yaml import Locations
@@ -198,14 +199,16 @@ class ServerVad(BaseModel):
                                         description="Server-side turn detection.")
     threshold: float = Field(default=0.85, ge=0.1, le=0.9, description="How loud speech must be to "
                              "count (0.1 sensitive … 0.9 only clear speech).", examples=[0.85])
-    silence_duration_ms: int | None = Field(
-        default=None, ge=0, le=10000, examples=[500], description="Milliseconds of silence "
-        "that end the caller's turn. Leave out to use the server's default.")
-    prefix_padding_ms: int = Field(default=333, ge=0, le=10000, description="Milliseconds of audio "
-                                   "kept from before speech started.", examples=[333])
-    idle_timeout_ms: int | None = Field(
-        default=None, ge=0, description="Milliseconds of caller silence after which the server "
-        "prompts or ends the turn. Leave out to use the server's default.", examples=[15000])
+    silence_duration_ms: duration("ms", ge=0, le=10000, suspicious_below=20) | None = Field(
+        default=None, examples=[500], description="Silence that ends the caller's turn, in "
+        "milliseconds (500, '500ms' or '0.5s'). Leave out to use the server's default.")
+    prefix_padding_ms: duration("ms", ge=0, le=10000, suspicious_below=10) = Field(
+        default=333, description="Audio kept from before speech started, in milliseconds (333, "
+        "'333ms' or '0.333s').", examples=[333])
+    idle_timeout_ms: duration("ms", ge=0, suspicious_below=1000) | None = Field(
+        default=None, description="Caller silence after which the server prompts or ends the "
+        "turn, in milliseconds (15000, '15000ms' or '15s'). Leave out to use the server's "
+        "default.", examples=[15000])
 
 
 class ManualTurns(BaseModel):
@@ -225,7 +228,9 @@ TurnDetection = Annotated[
 
 def _language_hint(value: str | None) -> str | None:
     if value is not None and not _LANGUAGE.match(value):
-        fail(f"language_hint must be a language tag such as 'en' or 'en-US', got {shown(value)}")
+        code = language_code(value)
+        fail(f"language_hint must be a language tag such as 'en' or 'en-US', got {shown(value)}",
+             f"did you mean '{code}'?" if code else None)
     return value
 
 
@@ -304,11 +309,9 @@ class ToolRef(BaseModel):
     description: str | None = Field(default=None, description="Replaces the tool's own description "
                                     "(what the model reads to decide when to use it).",
                                     examples=["Open a support ticket for the caller."])
-    timeout: Annotated[float | None, BeforeValidator(parse_duration), WithJsonSchema({
-        "anyOf": [{"type": "number", "exclusiveMinimum": 0},
-                  {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*(ms|s|m)?\s*$"}],
-    })] = Field(default=None, gt=0, le=3600, description="Longest a call may run: seconds, or text "
-                "such as '5s' or '500ms'. Leave out for the tool's default.", examples=["5s"])
+    timeout: duration("s", gt=0, le=3600) | None = Field(
+        default=None, description="Longest a call may run, in seconds (5, '5s' or '500ms'). "
+        "Leave out for the tool's default (10 seconds).", examples=["5s"])
     config: dict[str, Any] = Field(default_factory=_empty_dict,
                                    description="Settings passed to the tool (see `agentrun "
                                    "tools show NAME`).", examples=[{"database": "orders.db"}])
@@ -442,9 +445,14 @@ class AgentSpec(BaseModel):
         examples=[{"company": "Acme", "region": {"type": "string", "from_env": "REGION"}}])
     timezone: str = Field(default="UTC", description="IANA time zone of `now` in templates.",
                           examples=["Europe/Berlin"])
-    greeting: str | None = Field(default=None, description="What the agent says first; leave out "
-                                 "to let the caller speak first.",
-                                 examples=["Hi, this is Acme support. How can I help?"])
+    language: Annotated[str, AfterValidator(check_language)] = Field(
+        default="en", description="The language the agent speaks, as a tag such as es, es-MX or "
+        "de-CH. Templates write dates in it: `{{ now | format_date('full') }}` gives \"domingo, 4 "
+        "de enero de 2026\" for es (see Templates).", examples=["es"])
+    greeting: str | None = Field(
+        default=None, description="What the agent says first: a template like the instructions "
+        "(same variables). Leave out to let the caller speak first.",
+        examples=["Hi, this is {{ company }} support. How can I help?"])
     greeting_interruptible: bool = Field(default=True, examples=[False], description="Whether "
                                          "the caller can talk over the greeting.")
     turn_detection: TurnDetection = Field(

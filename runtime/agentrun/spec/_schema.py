@@ -181,6 +181,19 @@ def _default(model: type[BaseModel], name: str) -> str:
     return f"`{_inline(info.default)}`"
 
 
+def _duration_text(info: Any, prop: dict[str, Any]) -> str | None:
+    """``duration in milliseconds 0–10000`` for a duration field (schema: "number or text")."""
+    from agentrun.spec._duration import duration_unit
+
+    marker = duration_unit(info)
+    if marker is None:
+        return None
+    number = next((p for p in prop.get("anyOf", []) if p.get("type") in ("integer", "number")),
+                  {})
+    bounds = _type_text(number, {}).partition("number")[2]
+    return f"duration in {marker.words}{bounds}"
+
+
 def _table(model: type[BaseModel], props: dict[str, Any], defs: dict[str, Any]) -> list[str]:
     lines = ["| key | type | default | description | example |", "|---|---|---|---|---|"]
     for name, info in model.model_fields.items():
@@ -188,7 +201,8 @@ def _table(model: type[BaseModel], props: dict[str, Any], defs: dict[str, Any]) 
         prop = props.get(key, {})
         example = (info.examples or [None])[0]
         shown_example = f"`{_cell(_inline(example))}`" if info.examples else ""
-        lines.append(f"| `{key}` | {_cell(_type_text(prop, defs))} | {_default(model, name)} | "
+        kind = _duration_text(info, prop) or _type_text(prop, defs)
+        lines.append(f"| `{key}` | {_cell(kind)} | {_default(model, name)} | "
                      f"{_cell(info.description or '')} | {shown_example} |")
     return lines
 
