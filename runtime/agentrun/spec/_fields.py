@@ -1,6 +1,6 @@
 """Small value parsers and the one way spec validators report a problem.
 
-Owns: voice names, durations (``5s``), typed variable values, did-you-mean hints, and
+Owns: voice names, typed variable values, did-you-mean hints, and
 :func:`fail`, which raises a pydantic error carrying a plain-language message, an optional hint
 and an optional sub-path (``at``) so the error lands on the exact YAML node.
 """
@@ -23,7 +23,6 @@ __all__ = [
     "coerce_variable",
     "did_you_mean",
     "fail",
-    "parse_duration",
     "shown",
 ]
 
@@ -37,7 +36,6 @@ RESERVED_FUNCTION_NAMES: tuple[str, ...] = (
 BUILTIN_VARIABLES: tuple[str, ...] = ("now", "agent", "call")
 VARIABLE_TYPES: tuple[str, ...] = ("string", "integer", "number", "boolean")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|sec|seconds?|m|min|minutes?)?\s*$")
 _TRUE = {"true", "yes", "on", "1", "y"}
 _FALSE = {"false", "no", "off", "0", "n"}
 
@@ -95,22 +93,6 @@ def shown(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
-
-
-def parse_duration(value: Any) -> Any:
-    """``5``, ``2.5``, ``"5s"``, ``"500ms"``, ``"1m"`` → seconds as a float; other values pass
-    through unchanged so the number validator reports them."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        return value
-    match = _DURATION.match(value)
-    if not match:
-        fail(f"expected a duration like 5, 2.5, '5s' or '500ms', got {shown(value)}")
-    number, unit = float(match.group(1)), (match.group(2) or "s")
-    if unit == "ms":
-        return number / 1000
-    if unit.startswith("m"):
-        return number * 60
-    return number
 
 
 def coerce_variable(kind: str, value: Any) -> int | float | bool | str:

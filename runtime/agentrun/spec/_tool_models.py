@@ -10,19 +10,18 @@ annotations`` (see ``spec._models``).
 """
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from agentrun.spec._fields import fail, parse_duration, shown
+from agentrun.spec._duration import duration
+from agentrun.spec._fields import fail, shown
 from agentrun.spec._tool_templates import template_problem
 
 __all__ = ["HttpCall", "HttpResponse", "McpServer", "ToolArgument"]
@@ -244,11 +243,6 @@ def _strings(value: Any, path: tuple[str | int, ...]) -> Any:
             yield from _strings(item, (*path, index))
 
 
-_Seconds = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema({
-    "anyOf": [{"type": "number", "exclusiveMinimum": 0},
-              {"type": "string", "pattern": r"^\s*\d*\.?\d+\s*(ms|s|m)?\s*$"}]})]
-
-
 class McpServer(BaseModel):
     """A Model Context Protocol server whose tools the model may call.
 
@@ -292,8 +286,8 @@ class McpServer(BaseModel):
         default="agentrun", description="agentrun (the default) calls the server from this "
         "machine; grok hands a public url server to Grok, whose servers call it (a server-side "
         "`mcp` tool: private addresses are unreachable from there).", examples=["grok"])
-    startup_timeout: _Seconds = Field(
-        default=10.0, gt=0, le=300, description="How long the server may take to start and list "
+    startup_timeout: duration("s", gt=0, le=300) = Field(
+        default=10.0, description="How long the server may take to start and list "
         "its tools, in seconds ('10s'); then the call goes on without it.", examples=["20s"])
 
     @field_validator("env")
