@@ -154,14 +154,16 @@ def test_an_unattributed_error_during_an_active_response_keeps_it() -> None:
     assert conv.state is State.RESPONDING and not conv.idle
 
 
-def test_failed_response_is_reported_with_its_details() -> None:
+def test_failed_response_is_reported_with_its_details_and_asked_again_once() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"))
     assert receive_and_get(conv, response_done("resp_1", "failed")
                            | {"response": {"id": "resp_1", "status": "failed", "output": [],
                                            "status_details": {"error": {"code": "x"}}}}) == [
-        Report("error", 'response resp_1 failed: {"error":{"code":"x"}}')]
-    assert conv.state is State.IDLE
+        Report("error", 'response resp_1 failed: {"error":{"code":"x"}}'),
+        Report("warning", "response resp_1 failed; asking again"),
+        ("send", {"type": "response.create"})]
+    assert conv.state is State.RESPONDING
 
 
 def test_malformed_and_unknown_frames_never_stop_reception() -> None:

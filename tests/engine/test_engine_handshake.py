@@ -184,12 +184,26 @@ def test_a_refused_session_update_ends_the_call_instead_of_waiting_in_silence() 
     assert conv.state is State.CLOSED
 
 
-def test_an_unrelated_error_while_configuring_is_only_reported() -> None:
+def test_an_error_naming_another_event_while_configuring_is_only_reported() -> None:
     conv = Conversation(make_config())
     receive_and_get(conv, CONVERSATION_CREATED)
-    assert receive_and_get(conv, {"type": "error", "error": {"message": "hiccup"}}) == [
+    assert receive_and_get(conv, {"type": "error", "error": {"message": "hiccup",
+                                                             "event_id": "evt_other"}}) == [
         Report("error", "server error: hiccup")]
     assert conv.state is State.CONFIGURING
+
+
+def test_an_error_naming_no_event_while_configuring_refuses_the_update() -> None:
+    """Issue 9, bug 2: the refusal of session.update may carry no event_id; waiting on would
+    hang the call forever (pings keep the socket open)."""
+    conv = Conversation(make_config())
+    receive_and_get(conv, CONVERSATION_CREATED)
+    assert receive_and_get(conv, {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "Unknown parameter: 'session.foo'."}}) == [
+        EndConversation("the server refused the session configuration "
+                        "(invalid_request_error): Unknown parameter: 'session.foo'.",
+                        exit_code=1)]
+    assert conv.state is State.CLOSED and conv.next_deadline is None
 
 
 def test_non_interruptible_greeting_is_protected_before_its_response_exists() -> None:

@@ -50,7 +50,7 @@ def server_event(rng: random.Random) -> dict[str, Any]:
         lambda: user_transcript("u1", "hello", rng.choice([None, "in_progress"])),
         lambda: error("Cancellation failed: no active response found"),
         lambda: error("Conversation already has an active response"),
-        lambda: error("something else", code=500),
+        lambda: error("something else", code=500, event_id="evt_unrelated"),
         lambda: session_updated(),
         lambda: CONVERSATION_CREATED,
         lambda: {"type": "ping", "timestamp": 1},

@@ -182,8 +182,12 @@ def test_server_auto_response_after_tool_output_is_a_benign_race() -> None:
     conv = make_conv()
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
                     arguments_done("c1", "lookup_order"), response_done("resp_1"))
-    create = event_of(conv.tool_finished("c1", "ok", 0.0)[-1])
-    assert receive_and_get(conv, response_created("resp_auto"), {
+    actions = conv.tool_finished("c1", "ok", 0.0)
+    output, create = event_of(actions[-2]).item, event_of(actions[-1])
+    echo = {"type": "conversation.item.added", "event_id": "ia", "previous_item_id": None,
+            "item": {"id": output.id, "type": "function_call_output", "call_id": "c1",
+                     "output": "ok"}}
+    assert receive_and_get(conv, echo, response_created("resp_auto"), {
         "type": "error", "error": {"code": "conversation_already_has_active_response",
                                    "message": "Conversation already has an active response",
                                    "event_id": create.event_id}}) == [
@@ -218,7 +222,7 @@ def test_call_that_never_gets_arguments_does_not_block_the_end_of_the_call() -> 
     receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
     assert not conv.idle
     assert receive_and_get(conv, response_done("resp_1")) == [
-        Report("debug", "call c1 (lookup_order) ended without arguments; not run")]
+        Report("debug", "call c1 (lookup_order) ended without final arguments; not run")]
     assert conv.idle
 
 

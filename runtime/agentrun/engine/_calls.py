@@ -23,7 +23,8 @@ class Call:
         response_id: the response that made it ("" when unknown: treated as already done).
         arguments: the raw JSON text, once ``…arguments.done`` arrived.
         output: the text for ``function_call_output``, once known.
-        started: when ``RunTool`` was emitted (for tool latency), or None.
+        started: when ``RunTool`` was emitted (for tool latency), or None (not run yet).
+        item_id: the ``function_call`` item's id ("" when unknown).
     """
 
     call_id: str
@@ -32,6 +33,7 @@ class Call:
     arguments: str | None = None
     output: str | None = None
     started: float | None = None
+    item_id: str = ""
 
 
 class CallBook:
@@ -45,12 +47,23 @@ class CallBook:
         """The tracked call, or None."""
         return self._calls.get(call_id)
 
-    def track(self, call_id: str, name: str, response_id: str) -> bool:
+    def track(self, call_id: str, name: str, response_id: str, *, item_id: str = "") -> bool:
         """Start tracking a call; False when ``call_id`` is already tracked (a duplicate item)."""
         if call_id in self._calls:
             return False
-        self.add(call_id, name, response_id)
+        self.add(call_id, name, response_id).item_id = item_id
         return True
+
+    def call_id_of_item(self, item_id: str) -> str:
+        """The call id of a tracked ``function_call`` item ("" when unknown)."""
+        if not item_id:
+            return ""
+        return next((c.call_id for c in self._calls.values() if c.item_id == item_id), "")
+
+    def waiting(self, response_id: str) -> list[Call]:
+        """Calls of ``response_id`` with final arguments that were not run yet."""
+        return [c for c in self._calls.values() if c.response_id == response_id
+                and c.arguments is not None and c.started is None and c.output is None]
 
     def add(self, call_id: str, name: str, response_id: str) -> Call:
         """Track a call (replacing any call with the same id) and return it."""
@@ -61,6 +74,12 @@ class CallBook:
     def forget(self, call_id: str) -> None:
         """Stop tracking a call that agentrun must not answer (a server-side built-in)."""
         self._calls.pop(call_id, None)
+
+    def drop_without_arguments(self, response_id: str) -> None:
+        """Forget the calls of an abandoned response that never got their arguments."""
+        for call in [c for c in self._calls.values()
+                     if c.response_id == response_id and c.arguments is None]:
+            del self._calls[call.call_id]
 
     def response_done(self, response_id: str) -> None:
         """The response that made some calls is over: its group may now flush."""

@@ -2,57 +2,42 @@
 
 ``engine.conversation`` holds the public surface (what the session calls, with what it raises);
 this module holds what happens when the server speaks: the :class:`State` enum, the dispatch
-dict keyed by event class, the :data:`IGNORED` table with a reason per event, and one
-``_on_<event>`` handler each. Same rules: no socket, clock, thread, asyncio or logging.
-Imports only ``agentrun.protocol``, ``agentrun.errors`` and sibling engine modules.
+dict keyed by event class, the :data:`IGNORED` table with a reason per event, the handshake,
+responses and agent output. Caller speech and barge-in live in ``_core_turns``, tool calls in
+``_core_calls``, errors and watchdog recoveries in ``_core_recovery`` (mixins of one core).
+Same rules: no socket, clock, thread, asyncio or logging. Imports only ``agentrun.protocol``,
+``agentrun.errors`` and sibling engine modules.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
-import enum
 import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from agentrun import protocol as wire
-from agentrun.engine._calls import Call, CallBook
+from agentrun.engine._calls import CallBook
+from agentrun.engine._core_calls import CallHandling
+from agentrun.engine._core_recovery import Recovery
+from agentrun.engine._core_turns import Turns
 from agentrun.engine._history import History
 from agentrun.engine._media import AudioHold, ReplyRecord
+from agentrun.engine._state import READY_STATES, Reason, State
+from agentrun.engine._timers import Timers
 from agentrun.engine._transcripts import Transcripts
 from agentrun.engine.actions import (
     Action,
-    EndConversation,
     PlayAudio,
     RecordMetric,
     Report,
-    RunTool,
     SendEvent,
-    StopPlayback,
 )
 from agentrun.engine.setup import ConversationConfig
 from agentrun.errors import LocalProtocolError
 
 __all__ = ["IGNORED", "READY_STATES", "ConversationCore", "Reason", "State"]
 
-
-class State(enum.Enum):
-    """Where the conversation is.
-
-    CONNECTING (waiting for ``conversation.created``) -> CONFIGURING (``session.update`` sent)
-    -> IDLE <-> RESPONDING (a response is active, or requested and not yet created) -> CLOSED.
-    A lost connection goes back to CONNECTING; the next ``conversation.created`` resumes.
-    """
-
-    CONNECTING = "connecting"
-    CONFIGURING = "configuring"
-    IDLE = "idle"
-    RESPONDING = "responding"
-    CLOSED = "closed"
-
-
-READY_STATES = (State.IDLE, State.RESPONDING)
 
 IGNORED: dict[type, str] = {
     wire.Ping: "server keep-alive; there is no client pong (§1)",
@@ -71,14 +56,10 @@ IGNORED: dict[type, str] = {
 }
 """Server events that need no action, each with the reason."""
 
-_FALLBACK_GREETING = "Greet the caller by saying exactly this, and nothing else: {text}"
 _MAX_DETAIL_CHARS = 300
 
-Reason = Literal["user", "tools", "resume"]
-"""Why a ``response.create`` is wanted; decides what an "already active" refusal means."""
 
-
-class ConversationCore:
+class ConversationCore(Turns, CallHandling, Recovery):
     """State and server-event handling shared by :class:`~agentrun.engine.Conversation`.
 
     Not used on its own: ``Conversation`` adds the public methods.
@@ -88,6 +69,7 @@ class ConversationCore:
         self.config = config
         self._dialect = config.dialect
         self._state = State.CONNECTING
+        self._now = 0.0  # the latest ``now`` the session passed in (the engine reads no clock)
         self._configured = 0  # session.updated answers seen: 1 = first session, >1 = resumed
         self._hold = AudioHold(int(config.hold_seconds * config.input_bytes_per_second))
         self._deferred: list[wire.ClientEvent] = []  # user input made before the session was ready
@@ -96,13 +78,19 @@ class ConversationCore:
         self._response_id: str | None = None
         self._update_id: str | None = None  # event_id of the last session.update
         self._request_id: str | None = None  # event_id of our create awaiting response.created
-        self._greeting_id: str | None = None  # event_id of the force_message, until created
+        self._force_id: str | None = None  # event_id of a force_message, until created
+        self._force_kind: str | None = None  # "greeting" or "apology", while one is under way
         self._protected: str | None = None  # the non-interruptible greeting's response id
         self._cancel_on_create: str | None = None  # request barged into before it was created
         self._muted: set[str] = set()  # responses cancelled by barge-in: drop their output
         self._calls = CallBook()
         self._history = History()
         self._unknown_types: set[str] = set()
+        self._timers = Timers()
+        self._attempts = 0  # recoveries since the last completed response (retry, apology)
+        self._unechoed: set[str] = set()  # our function_call_output items not yet echoed
+        self._blind: set[str] = set()  # responses created before those outputs were added
+        self._speech_at: float | None = None  # caller speech not yet long enough to barge in
         self._turn = 0
         self._turn_started: float | None = None
         self.responses_created = 0  # every response.created seen (a mark for waiting channels)
@@ -131,6 +119,13 @@ class ConversationCore:
             wire.ResponseFunctionCallArgumentsDone: self._on_arguments_done,
             wire.ResponseDone: self._on_response_done,
         }
+        self._expired: dict[str, Callable[[float], list[Action]]] = {
+            "configure": self._configure_expired,
+            "create": self._create_expired,
+            "stall": self._stall_expired,
+            "turn": self._turn_expired,
+            "barge_in": self._barge_in_due,
+        }
 
     # ---- handshake -----------------------------------------------------------------------
 
@@ -147,11 +142,14 @@ class ConversationCore:
         # The full session every time (incl. audio formats), never a partial update (§7.16).
         update = self._dialect.session_update(self.config.session)
         self._update_id = update.event_id
+        # A bounded wait: pings or silence must never keep a call configuring forever.
+        self._timers.set("configure", now + self.config.watchdogs.configure)
         return [SendEvent(update)]
 
     def _on_session_updated(self, event: wire.SessionUpdated, now: float) -> list[Action]:
         if self._state is not State.CONFIGURING:
             return [Report("debug", f"session.updated while {self._state.value}")]
+        self._timers.clear("configure")
         self._state = State.IDLE
         self._configured += 1
         actions = self._check_echo(event)
@@ -161,7 +159,7 @@ class ConversationCore:
             actions += [SendEvent(e) for e in restored]
         actions += [self._append(chunk) for chunk in self._hold.drain()]
         if self._configured == 1 and self.config.greeting:
-            actions.append(self._greet())
+            actions.append(self._speak(self.config.greeting, "greeting"))
         actions += [self._send_deferred(e) for e in self._deferred]
         self._deferred.clear()
         if self._configured > 1:
@@ -180,13 +178,16 @@ class ConversationCore:
                                       f"agentrun plays it at the configured {fmt.rate} Hz")]
         return []
 
-    def _greet(self) -> SendEvent:
-        # force_message: spoken verbatim, the server creates the response itself (§2).
-        text = self.config.greeting or ""
+    def _speak(self, text: str, kind: str) -> SendEvent:
+        """Say ``text`` verbatim: a ``force_message`` item; the server creates the response
+        itself (§2). Used for the greeting and for the apology after a failed reply."""
+        interruptible = self.config.greeting_interruptible if kind == "greeting" else True
         event = wire.ConversationItemCreate(item=wire.ForceMessageItem(
-            content=[wire.TextPart(text=text)], interruptible=self.config.greeting_interruptible))
+            content=[wire.TextPart(text=text)], interruptible=interruptible))
         self._state = State.RESPONDING
-        self._request_id = self._greeting_id = event.event_id
+        self._request_id = self._force_id = event.event_id
+        self._force_kind = kind
+        self._timers.set("create", self._now + self.config.watchdogs.create)
         return SendEvent(event)
 
     # ---- responses -----------------------------------------------------------------------
@@ -205,6 +206,8 @@ class ConversationCore:
             self._state = State.RESPONDING
             self._request_id = event.event_id
             self._last_reason = reason
+            self._force_kind = None
+            self._timers.set("create", self._now + self.config.watchdogs.create)
             return [SendEvent(event)]
         self._queued = reason
         return []
@@ -217,24 +220,31 @@ class ConversationCore:
     def _on_response_created(self, event: wire.ResponseCreated, now: float) -> list[Action]:
         if self._state not in READY_STATES:
             return []
+        rid = event.response.id
         self._state = State.RESPONDING
-        self._response_id = event.response.id
+        self._response_id = rid
         self.responses_created += 1
-        if self._greeting_id is not None:
-            if not self.config.greeting_interruptible:
-                self._protected = event.response.id
-            self._greeting_id = None
+        self._timers.clear("create", "turn")
+        self._timers.set("stall", now + self.config.watchdogs.stall)
+        if self._unechoed:
+            self._blind.add(rid)  # it cannot have seen our outputs (issue 9, bug 1)
+        if self._force_id is not None:
+            if self._force_kind == "greeting" and not self.config.greeting_interruptible:
+                self._protected = rid
+            self._force_id = None
         actions: list[Action] = []
         if self._cancel_on_create is not None and self._cancel_on_create == self._request_id:
             # The caller barged in before our response existed: cancel it now it does.
             actions.append(SendEvent(wire.ResponseCancel()))
-            self._muted.add(event.response.id)
+            self._muted.add(rid)
         self._request_id = self._cancel_on_create = None
         return actions
 
     def _on_response_done(self, event: wire.ResponseDone, now: float) -> list[Action]:
         response = event.response
-        actions = self._transcripts.response_done(response.id)
+        # a done without an id (a null the parser dropped) ends the current response
+        rid = response.id or self._response_id or ""
+        actions = self._transcripts.response_done(rid)
         usage = event.usage or response.usage
         if usage is not None:
             actions += [RecordMetric(f"{name}_tokens", float(value), "tokens", self._turn)
@@ -242,63 +252,30 @@ class ConversationCore:
                                             ("input", usage.input_tokens),
                                             ("output", usage.output_tokens))
                         if value is not None]
-        if response.status == "failed":
+        # the current response; a done for one we abandoned (stalled) is not the new request's
+        current = self._state is State.RESPONDING and (
+            self._response_id == rid or (self._response_id is None and rid not in self._muted))
+        failed = response.status == "failed"
+        if failed:
             details = json.dumps(response.status_details, separators=(",", ":"))
-            actions.append(Report("error", f"response {response.id} failed: "
+            actions.append(Report("error", f"response {rid} failed: "
                                            f"{details[:_MAX_DETAIL_CHARS]}"))
-        self._muted.discard(response.id)
-        actions += self._settle_stale_calls(response, now)
-        self._calls.response_done(response.id)
-        if self._state is State.RESPONDING and self._response_id in (None, response.id):
+        actions += self._settle_muted_calls(response, rid)
+        self._muted.discard(rid)
+        self._blind.discard(rid)
+        actions += self._settle_stale_calls(response, rid, now)
+        self._calls.response_done(rid)
+        if current:
             self._state = State.IDLE
             self._response_id = self._request_id = None
+            self._timers.clear("stall", "create")
+            if failed and not self._calls.pending:
+                return actions + self._recover(f"response {rid} failed")
+            if response.status == "completed":
+                self._attempts = 0
+                self._unechoed.clear()
+                self._force_kind = None
         return actions + self._flush_calls() + self._send_queued()
-
-    # ---- caller speech and barge-in ------------------------------------------------------
-
-    def _on_speech_started(self, event: wire.InputAudioBufferSpeechStarted,
-                           now: float) -> list[Action]:
-        if self._state not in READY_STATES:
-            return []
-        if self._uninterruptible():
-            return [Report("debug", "caller spoke during the non-interruptible greeting")]
-        return self._barge_in("caller started speaking")
-
-    def _barge_in(self, reason: str) -> list[Action]:
-        actions: list[Action] = [StopPlayback(reason)]
-        rid = self._response_id
-        if self._state is State.RESPONDING and rid is not None and rid not in self._muted:
-            # Only while a response is active: a cancel after response.done is the
-            # "no active response" race (§7.2). Never truncate: Grok lacks it (§7.11).
-            actions.append(SendEvent(wire.ResponseCancel()))
-            self._muted.add(rid)
-        elif self._state is State.RESPONDING and rid is None and self._request_id is not None:
-            self._cancel_on_create = self._request_id  # cancelling now would race its creation
-        record = next(reversed(self.replies.values()), None)
-        if record is not None and not record.interrupted and (
-                record.response_id == rid
-                or (record.played_ms is not None and record.played_ms < record.generated_ms)):
-            record.interrupted = True
-            actions.append(RecordMetric("reply_heard", record.heard_ms / 1000, "s", self._turn))
-            actions.append(Report("debug", f"barge-in: the caller heard {record.heard_ms} ms of "
-                                           f"{record.generated_ms} ms of reply {record.item_id}"))
-        return actions
-
-    def _uninterruptible(self) -> bool:
-        """True while the non-interruptible greeting is requested or playing."""
-        if self._greeting_id is not None:
-            return not self.config.greeting_interruptible
-        return self._protected is not None and self._protected == self._response_id
-
-    def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped,
-                           now: float) -> list[Action]:
-        # Server VAD answers by itself (§3.3): nothing to send; start the latency clock.
-        self._start_turn(now)
-        return []
-
-    def _start_turn(self, now: float) -> None:
-        self._turn += 1
-        self._turn_started = now
 
     # ---- agent output --------------------------------------------------------------------
 
@@ -311,10 +288,12 @@ class ConversationCore:
         except (binascii.Error, ValueError):
             return [Report("warning", f"skipped an audio delta of {event.item_id or '?'}: "
                                       "invalid base64")]
+        if not audio:
+            return []
         record = self.replies.get(event.item_id)
         if record is None:
             record = ReplyRecord(event.item_id, event.response_id,
-                                 self.config.output_bytes_per_second)
+                                 self.config.output_bytes_per_second, first_audio_at=now)
             self.replies[event.item_id] = record
         record.generated_bytes += len(audio)
         actions: list[Action] = [PlayAudio(audio, event.response_id, event.item_id)]
@@ -342,142 +321,11 @@ class ConversationCore:
             or getattr(event, "status", None) == "in_progress"  # §7.10
         return self._transcripts.user(event.item_id, event.transcript, partial=partial)
 
-    # ---- tool calls ----------------------------------------------------------------------
-
-    def _on_item_added(self, event: Any, now: float) -> list[Action]:
-        item = event.item
-        if item.type == "function_call" and item.call_id:
-            if self._history.has_call(item.call_id):
-                return []  # the echo of a call already handled, or of one we restored
-            rid = getattr(event, "response_id", "") or self._response_id or ""
-            if not self._calls.track(item.call_id, item.name or "", rid):  # §7.10
-                return [Report("debug", f"duplicate item for call {item.call_id} ignored")]
-        elif item.type == "message" and item.id:
-            has_text = any(part.type == "input_text" for part in item.content or [])
-            if item.role == "assistant" or (item.role == "user" and not has_text):
-                self._history.reserve(item.id, item.role)  # its transcript fills it later
-        return []
-
-    def _on_arguments_done(self, event: wire.ResponseFunctionCallArgumentsDone,
-                           now: float) -> list[Action]:
-        call = self._calls.get(event.call_id)
-        if (call is not None and call.arguments is not None) \
-                or self._history.has_call(event.call_id):
-            return [Report("debug", f"duplicate arguments for call {event.call_id} ignored")]
-        name = event.name or (call.name if call else "")
-        declared = name in self.config.function_names
-        if not declared and (call is None or self._dialect.is_builtin_call(name)):
-            # A server-side built-in (§7.9): the server runs it; answering it causes an error.
-            if call is not None:
-                self._calls.forget(call.call_id)
-            return [Report("debug", f"server-side call {name!r} ({event.call_id}) not answered")]
-        actions: list[Action] = []
-        if call is None:
-            call = self._calls.add(event.call_id, name,
-                                   event.response_id or self._response_id or "")
-            actions.append(Report("debug", f"call {event.call_id} ({name}) had no function_call "
-                                           "item; running it because the tool is declared"))
-        call.name, call.arguments, call.started = name, event.arguments, now
-        self._history.add_call(call.call_id, name, event.arguments)
-        if not declared:
-            call.output = _unknown_tool_output(name, self.config.function_names)
-            actions.append(Report("warning", f"the model called unknown tool {name!r}"))
-            return actions + self._flush_calls()
-        actions.append(RunTool(call.call_id, name, event.arguments))
-        return actions
-
-    def _settle_stale_calls(self, response: wire.Response, now: float) -> list[Action]:
-        """Calls whose ``…arguments.done`` never came: take the arguments from the response's
-        output when it has them, else stop waiting (a call with no arguments cannot run)."""
-        actions: list[Action] = []
-        finished = {item.call_id: item for item in response.output
-                    if item.type == "function_call" and item.call_id and item.arguments}
-        for call in self._calls.stale(response.id):
-            item = finished.get(call.call_id)
-            if item is not None:
-                actions += self._on_arguments_done(wire.ResponseFunctionCallArgumentsDone(
-                    type="response.function_call_arguments.done", call_id=call.call_id,
-                    name=item.name or call.name, arguments=item.arguments or "",
-                    response_id=response.id), now)
-            else:
-                self._calls.forget(call.call_id)
-                actions.append(Report("debug", f"call {call.call_id} ({call.name}) ended "
-                                               "without arguments; not run"))
-        return actions
-
-    def _flush_calls(self) -> list[Action]:
-        """Answer every complete group: all outputs, then one ``response.create`` (§3.3)."""
-        if self._state not in READY_STATES:
-            return []  # sent after the session is (re)configured
-        ready: list[Call] = self._calls.take_ready()
-        if not ready:
-            return []
-        actions: list[Action] = []
-        for call in ready:
-            output = call.output or ""
-            self._history.add_output(call.call_id, output)
-            actions.append(SendEvent(wire.ConversationItemCreate(
-                item=wire.FunctionCallOutputItem(call_id=call.call_id, output=output))))
-        return actions + self._request_response("tools")
-
-    # ---- errors --------------------------------------------------------------------------
-
-    def _on_error(self, event: wire.ErrorEvent, now: float) -> list[Action]:
-        error = event.error
-        verdict = self._dialect.classify_error(error)
-        label = "/".join(str(p) for p in (error.type, error.code) if p is not None)
-        label = f" ({label})" if label else ""
-        if verdict is wire.ErrorClass.FATAL:
-            self._state = State.CLOSED
-            return [EndConversation(f"the service refused the session{label}: "
-                                    f"{error.message} — check XAI_API_KEY and your xAI account",
-                                    exit_code=3)]
-        if self._state is State.CONFIGURING and error.event_id == self._update_id \
-                and verdict is wire.ErrorClass.OTHER:
-            # Audio at an unconfigured rate is the §7.1 bug: without a session, end clearly.
-            self._state = State.CLOSED
-            return [EndConversation(f"the server refused the session configuration{label}: "
-                                    f"{error.message}", exit_code=1)]
-        actions: list[Action] = []
-        if verdict is wire.ErrorClass.ALREADY_ACTIVE and self._last_reason not in (None, "tools"):
-            # Our create for a user turn raced a response the server had already started for
-            # something older; text and manual turns get no automatic answer, so ask again
-            # after it. After tool outputs the server's own response answers them (PR #3960).
-            reason, self._last_reason = self._last_reason, None
-            actions.append(Report("debug", f"benign race{label}: {error.message}; asking "
-                                           "again after the active response"))
-            actions += self._request_response(reason or "user")
-        elif verdict.benign:
-            actions.append(Report("debug", f"benign race{label}: {error.message}"))
-        else:
-            actions.append(Report("error", f"server error{label}: {error.message}"))
-            # An error naming our pending create (or greeting) refuses it. One naming nothing,
-            # while that create still awaits its response, is taken as the refusal too: waiting
-            # for a response that never comes would leave the caller in silence.
-            pending = self._request_id
-            if pending is not None and self._response_id is None \
-                    and error.event_id in (pending, None):
-                actions += self._request_refused(pending)
-        return actions
-
-    def _request_refused(self, event_id: str) -> list[Action]:
-        """Our ``response.create`` or greeting was refused: no response is coming."""
-        self._state = State.IDLE
-        self._request_id = None
-        if event_id == self._greeting_id:
-            self._greeting_id = None
-            text = _FALLBACK_GREETING.format(text=self.config.greeting)
-            event = wire.ResponseCreate(response=wire.ResponseParams(instructions=text))
-            self._state = State.RESPONDING
-            self._request_id = event.event_id
-            return [Report("warning", "the server refused force_message; greeting by "
-                                      "response.create instead"), SendEvent(event)]
-        return self._flush_calls() + self._send_queued()
-
     # ---- helpers -------------------------------------------------------------------------
 
     def _append(self, pcm: bytes) -> SendEvent:
-        return SendEvent(wire.InputAudioBufferAppend(audio=base64.b64encode(pcm).decode("ascii")))
+        return SendEvent(wire.InputAudioBufferAppend(audio=binascii.b2a_base64(
+            pcm, newline=False).decode("ascii")))
 
     def _send_or_defer(self, event: wire.ClientEvent) -> list[Action]:
         if self._state in READY_STATES:
@@ -495,9 +343,3 @@ class ConversationCore:
     def _require_open(self, method: str) -> None:
         if self._state is State.CLOSED:
             raise LocalProtocolError(f"{method}: the conversation is closed")
-
-
-def _unknown_tool_output(name: str, declared: frozenset[str]) -> str:
-    available = ", ".join(sorted(declared)) or "none"
-    return f"Error: there is no tool named {name!r}. Available tools: {available}."
-

@@ -12,7 +12,22 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["AudioHold", "ReplyRecord"]
+__all__ = ["AudioHold", "ReplyRecord", "silence"]
+
+# How long after its real-time end a reply still counts as playing when the channel reports no
+# progress (jitter buffers), and how stale a progress report may be before it is not trusted.
+_UNREPORTED_GRACE_S = 0.3
+_REPORTED_GRACE_S = 2.0
+_PLAYED_SLACK_MS = 20  # a channel reports at buffer granularity
+_SILENCE_BYTE = {"audio/pcm": 0x00, "audio/pcmu": 0xFF, "audio/pcma": 0xD5}
+
+
+def silence(nbytes: int, wire_format: str) -> bytes:
+    """``nbytes`` of digital silence in a wire format (``audio/pcm``, ``audio/pcmu``...).
+
+    PCM silence is zero samples; G.711 silence is 0xFF (mu-law) or 0xD5 (A-law).
+    """
+    return bytes([_SILENCE_BYTE.get(wire_format, 0)]) * nbytes
 
 
 class AudioHold:
@@ -72,6 +87,7 @@ class ReplyRecord:
         played_ms: what the session reported as played (``playback_progress``), or None.
         interrupted: True when a barge-in stopped it.
         transcript: the final agent transcript, once known.
+        first_audio_at: when its first audio arrived (monotonic s), for the playback estimate.
     """
 
     item_id: str
@@ -81,11 +97,26 @@ class ReplyRecord:
     played_ms: int | None = None
     interrupted: bool = False
     transcript: str = ""
+    first_audio_at: float | None = None
 
     @property
     def generated_ms(self) -> int:
         """Milliseconds of audio received for the reply."""
         return self.generated_bytes * 1000 // self.bytes_per_second
+
+    def playing(self, now: float) -> bool:
+        """Whether the caller is probably still hearing this reply at ``now``.
+
+        Progress reported by the channel (``played_ms``) is trusted while it can still be
+        current; otherwise playback is assumed to run at real time from the first audio.
+        """
+        if self.interrupted or self.first_audio_at is None:
+            return False
+        end = self.first_audio_at + self.generated_ms / 1000
+        if self.played_ms is None:
+            return now < end + _UNREPORTED_GRACE_S
+        return self.played_ms + _PLAYED_SLACK_MS < self.generated_ms \
+            and now < end + _REPORTED_GRACE_S
 
     @property
     def heard_ms(self) -> int:

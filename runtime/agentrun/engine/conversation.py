@@ -34,7 +34,13 @@ Decisions:
   audio is dropped with one warning per connection (engine/_media.py).
 * Errors are classified by the dialect: benign races -> debug, auth/quota -> ``EndConversation``
   with exit code 3, a refused ``session.update`` -> ``EndConversation`` (exit 1; audio at an
-  unconfigured rate is §7.1), anything else -> an error ``Report``; reception always goes on.
+  unconfigured rate is §7.1), the session-length limit -> an info line (the session resumes),
+  anything else -> an error ``Report``; reception always goes on (engine/_core_recovery.py).
+* Time: ``tick(now)`` runs the watchdogs and ``next_deadline`` says when to call it next
+  (CONTRACTS §3.4): a configuration never confirmed ends the call; a create never answered, a
+  stalled or failed response are retried once, then the caller hears ``config.apology``.
+* Barge-in follows ``config.interruptions`` (engine/_core_turns.py); tool calls follow the
+  rules in engine/_core_calls.py (final arguments, exactly once, only while expected).
 
 Known limits, not fixable on the client: with server VAD, speaker-to-microphone echo can cancel
 the agent mid-sentence (§7.13; use a headset or manual turns). The server may ignore non-24 kHz
@@ -96,6 +102,22 @@ class Conversation(ConversationCore):
                 and self._queued is None and not self._deferred)
 
     @property
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` must run next (monotonic seconds), or None when no watchdog is
+        armed. The session sleeps until then unless an event arrives first."""
+        if self._state is State.CLOSED:
+            return None
+        return self._timers.next
+
+    def agent_speaking(self, now: float) -> bool:
+        """True while the agent's reply is arriving or still playing for the caller.
+
+        Args:
+            now: monotonic time in seconds.
+        """
+        return self._agent_speaking(now)
+
+    @property
     def handled_events(self) -> frozenset[type]:
         """Server event classes with a handler (for the handled-or-ignored check)."""
         return frozenset(self._handlers)
@@ -136,7 +158,10 @@ class Conversation(ConversationCore):
         """
         if self._state is State.CLOSED:
             return []
+        self._now = now
         kind = type(event)
+        if self._response_id is not None and kind is not wire.Ping:
+            self._timers.set("stall", now + self.config.watchdogs.stall)  # it is not stalled
         handler = self._dispatch.get(kind)
         if handler is None:
             handler = self._dispatch[kind] = self._resolve(kind)
@@ -168,13 +193,16 @@ class Conversation(ConversationCore):
             now: monotonic time in seconds.
 
         Returns:
-            An ``input_audio_buffer.append``; nothing while held (a single warning the first
-            time held audio overflows ``hold_seconds``); nothing once CLOSED. Never raises.
+            An ``input_audio_buffer.append`` (of silence of the same length while the agent
+            speaks and ``config.interruptions`` mutes the microphone); nothing while held (a
+            single warning the first time held audio overflows ``hold_seconds``); nothing once
+            CLOSED. Never raises.
         """
         if not pcm or self._state is State.CLOSED:
             return []
+        self._now = now
         if self._state in READY_STATES:
-            return [self._append(pcm)]
+            return [self._append(self._microphone(pcm, now))]
         if self._hold.add(pcm):
             return [Report("warning", f"the session is not configured yet: holding only the "
                                       f"last {self.config.hold_seconds:g} s of caller audio, "
@@ -199,6 +227,7 @@ class Conversation(ConversationCore):
         self._require_open("send_user_text")
         if not text.strip():
             return []
+        self._now = now
         item = wire.MessageItem(role="user", content=[wire.InputTextPart(text=text)])
         self._start_turn(now)
         event = wire.ConversationItemCreate(item=item)
@@ -222,6 +251,7 @@ class Conversation(ConversationCore):
         if not self.config.manual_turns:
             raise LocalProtocolError("end_user_turn is for manual turns; with server_vad the "
                                      "server detects the end of a turn itself")
+        self._now = now
         self._start_turn(now)
         return self._send_or_defer(wire.InputAudioBufferCommit()) + self._request_response("user")
 
@@ -234,10 +264,13 @@ class Conversation(ConversationCore):
         Returns:
             ``StopPlayback``, ``response.cancel`` only while a response is active, and in manual
             mode ``input_audio_buffer.clear``. Nothing before the session is ready, once CLOSED,
-            or during a non-interruptible greeting. Never raises.
+            during a non-interruptible greeting, or with interruptions off. Never raises.
         """
         if self._state not in READY_STATES:
             return []
+        self._now = now
+        if not self.config.interruptions.enabled:
+            return [Report("debug", "interruptions are off; not interrupting")]
         if self._uninterruptible():
             return [Report("debug", "the greeting is not interruptible; not interrupting")]
         actions = self._barge_in("interrupted by the user")
@@ -280,6 +313,7 @@ class Conversation(ConversationCore):
         call = self._calls.get(call_id)
         if call is None or call.output is not None or call.started is None:
             raise LocalProtocolError(f"tool_finished for call {call_id!r}, which is not running")
+        self._now = now
         call.output = output
         actions: list[Action] = [RecordMetric("tool_latency", now - call.started, "s", self._turn)]
         return actions + self._flush_calls() + self._send_queued()
@@ -297,10 +331,14 @@ class Conversation(ConversationCore):
         if self._state is State.CLOSED:
             return []
         was_responding = self._state is State.RESPONDING
+        self._now = now
         self._state = State.CONNECTING
-        self._response_id = self._request_id = self._greeting_id = self._protected = None
-        self._cancel_on_create = None
+        self._response_id = self._request_id = self._force_id = self._protected = None
+        self._cancel_on_create = self._speech_at = None
         self._muted.clear()
+        self._unechoed.clear()
+        self._blind.clear()
+        self._timers.clear_all()
         self._transcripts.drop_unfinished()
         actions: list[Action] = [
             Report("debug", f"dropped call {c.call_id} ({c.name}): the connection ended before "
@@ -325,7 +363,32 @@ class Conversation(ConversationCore):
         if self._state is State.CLOSED:
             return []
         self._state = State.CLOSED
+        self._timers.clear_all()
         return [EndConversation("conversation closed")]
+
+    def tick(self, now: float) -> list[Action]:
+        """Run the watchdogs due at ``now`` (CONTRACTS §3.4).
+
+        Args:
+            now: monotonic time in seconds; the session calls this at :attr:`next_deadline`.
+
+        Returns:
+            The recovery actions of every expired watchdog (see engine/_core_recovery.py):
+            ``EndConversation`` for a configuration never confirmed; a report line plus a
+            retried ``response.create``, or the spoken apology, for an unanswered create or a
+            stalled response; a ``response.create`` for a caller turn never answered; the
+            delayed barge-in of ``interruptions.min_speech_ms``. Nothing once CLOSED. Never
+            raises.
+        """
+        if self._state is State.CLOSED:
+            return []
+        self._now = now
+        actions: list[Action] = []
+        for name in self._timers.pop_expired(now):
+            actions += self._expired[name](now)
+            if self._state is State.CLOSED:
+                break
+        return actions
 
 
 def _nothing(event: Any, now: float) -> list[Action]:

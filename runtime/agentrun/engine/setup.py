@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from agentrun.spec import AgentSpec
 
 __all__ = [
+    "DEFAULT_APOLOGY",
     "DEFAULT_BASE_URL",
     "DEFAULT_HOLD_SECONDS",
     "ConversationConfig",
+    "Interruptions",
+    "Watchdogs",
     "connection_url",
     "session_properties",
 ]
@@ -46,6 +49,9 @@ __all__ = [
 DEFAULT_BASE_URL = "wss://api.x.ai/v1/realtime"
 DEFAULT_HOLD_SECONDS = 10.0
 """Caller audio held before ``session.updated``; older audio beyond this is dropped."""
+
+DEFAULT_APOLOGY = "Sorry, something went wrong on my side. Could you say that again?"
+"""What the agent says (verbatim, like the greeting) when a reply failed twice."""
 
 _G711_BYTES_PER_SECOND = 8000  # one byte per sample at the fixed 8 kHz
 
@@ -107,6 +113,49 @@ def session_properties(spec: AgentSpec, instructions: str,
 
 
 @dataclass(frozen=True)
+class Watchdogs:
+    """Bounds of the conversation's watchdogs, in seconds (``Conversation.tick``).
+
+    Attributes:
+        configure: ``session.update`` sent -> ``session.updated``; then the call ends (exit 1).
+        create: ``response.create`` (or a spoken message) sent -> ``response.created`` or an
+            error; then it is asked again once, then the caller hears the apology.
+        stall: the longest silence inside an active response (pings do not count); then the
+            response is cancelled and asked again once, then the apology.
+        turn: end of the caller's speech (server VAD) -> ``response.created``; then agentrun
+            asks for the response itself.
+    """
+
+    configure: float = 15.0
+    create: float = 10.0
+    stall: float = 20.0
+    turn: float = 8.0
+
+
+@dataclass(frozen=True)
+class Interruptions:
+    """When the caller may cut the agent off (the engine side of the YAML ``interruptions:``).
+
+    Attributes:
+        enabled: False: the agent always finishes; caller audio is replaced by silence while it
+            speaks, because the server's own voice detection would otherwise cut it off.
+        min_speech_ms: caller speech must last this long, while the agent is busy, before it
+            counts as a barge-in (a cough or an "uh-huh" does not); 0 = at once.
+        half_duplex: replace caller audio by silence of the same length while the agent speaks
+            (speakerphones and laptops without echo cancellation).
+    """
+
+    enabled: bool = True
+    min_speech_ms: int = 0
+    half_duplex: bool = False
+
+    @property
+    def mutes_microphone(self) -> bool:
+        """True when caller audio is replaced by silence while the agent speaks."""
+        return self.half_duplex or not self.enabled
+
+
+@dataclass(frozen=True)
 class ConversationConfig:
     """Everything a ``Conversation`` needs, decided once before connecting.
 
@@ -117,6 +166,9 @@ class ConversationConfig:
         function_names: the declared function tools: the only calls agentrun runs.
         dialect: the API dialect.
         hold_seconds: caller audio held before the session is configured (older is dropped).
+        watchdogs: the bounds of the watchdogs (``Conversation.tick``).
+        interruptions: when the caller may cut the agent off.
+        apology: what the agent says, verbatim, when a reply failed twice.
     """
 
     session: SessionProperties
@@ -125,6 +177,9 @@ class ConversationConfig:
     function_names: frozenset[str] = field(default_factory=frozenset)
     dialect: Dialect = GROK
     hold_seconds: float = DEFAULT_HOLD_SECONDS
+    watchdogs: Watchdogs = field(default_factory=Watchdogs)
+    interruptions: Interruptions = field(default_factory=Interruptions)
+    apology: str = DEFAULT_APOLOGY
 
     @classmethod
     def from_spec(cls, spec: AgentSpec, *, instructions: str,
@@ -150,6 +205,7 @@ class ConversationConfig:
             greeting_interruptible=spec.greeting_interruptible,
             function_names=frozenset(str(schema["name"]) for schema in function_tools),
             dialect=dialect,
+            interruptions=_interruptions(getattr(spec, "interruptions", None)),
         )
 
     @property
@@ -166,6 +222,13 @@ class ConversationConfig:
     def output_bytes_per_second(self) -> int:
         """Bytes of agent audio per second in the configured output format."""
         return _bytes_per_second(self.session, "output")
+
+
+def _interruptions(block: Any) -> Interruptions:
+    if block is None:
+        return Interruptions()
+    return Interruptions(enabled=bool(block.enabled), min_speech_ms=int(block.min_speech_ms),
+                         half_duplex=bool(block.half_duplex))
 
 
 def _bytes_per_second(session: SessionProperties, side: str) -> int:

@@ -12,6 +12,13 @@ about the same as the union did (the search replaces the union's dispatch and th
 ``TypeAdapter`` wrapper). An unknown ``type`` is not an error: it becomes an
 :class:`UnknownServerEvent` the engine logs once and skips. Error messages name the event type
 and the field path, never the payload (a frame can hold megabytes of base64 audio).
+
+Tolerance (issue 9): a known event whose fields are null, or of a harmless unexpected type
+(``"output": null``, ``"output_index": "x"``, ``"usage": []``, a null element in a list), is
+*repaired*: each field at fault is dropped, so its default applies, and the event is validated
+again. An event agentrun needs, such as ``response.done``, therefore still takes effect; only a
+frame missing a field that has no sensible default (an audio delta without ``delta``) is
+refused.
 """
 
 from __future__ import annotations
@@ -105,7 +112,7 @@ def _recheck(text: str | bytes, kind: str, exc: ValidationError,
     not the frame's own (or the frame is not an object), parse it to find the real one."""
     errors = _errors(exc)
     if all(err["loc"] and err["loc"][0] != "type" for err in errors):
-        raise _invalid(kind, errors) from None
+        return _repair(text, kind, errors)
     return _slow_path(text)
 
 
@@ -148,7 +155,61 @@ def _slow_path(text: str | bytes) -> ServerEvent | UnknownServerEvent:
     try:
         return validate(text)  # type: ignore[no-any-return]
     except ValidationError as exc:
-        raise _invalid(kind, _errors(exc)) from None
+        return _repair(text, kind, _errors(exc))
+
+
+_MAX_REPAIRS = 4  # rounds of dropping fields (a nested fault can hide another)
+
+
+def _repair(text: str | bytes, kind: str, errors: list[Any]) -> ServerEvent:
+    """Drop every field at fault (its default then applies) and validate again.
+
+    Raises:
+        RemoteProtocolError: a required field without a default is missing or unusable.
+    """
+    try:
+        data = pydantic_core.from_json(text)
+    except ValueError as exc:
+        raise RemoteProtocolError(f"malformed JSON from the server: {exc}") from None
+    model = _MODELS[kind]
+    for _ in range(_MAX_REPAIRS):
+        if not isinstance(data, dict) or not _drop_faults(data, errors):
+            break
+        try:
+            return model.model_validate(data)  # type: ignore[return-value]
+        except ValidationError as exc:
+            errors = _errors(exc)
+    raise _invalid(kind, errors)
+
+
+def _drop_faults(data: dict[str, Any], errors: list[Any]) -> bool:
+    """Remove the deepest existing node on each error's path; False when nothing was removed.
+
+    A path may go past what exists (pydantic names the union member tried, e.g.
+    ``error.code.str``): the last node that exists is the one at fault.
+    """
+    targets: list[tuple[Any, Any]] = []
+    for err in errors:
+        if err["type"] == "missing":
+            continue
+        parent, key, node = None, None, data
+        for part in err["loc"]:
+            if not _has(node, part):
+                break
+            parent, key, node = node, part, node[part]
+        if parent is not None and (id(parent), key) not in {(id(p), k) for p, k in targets}:
+            targets.append((parent, key))
+    # list elements from the highest index down, so earlier indexes stay valid
+    targets.sort(key=lambda t: t[1] if isinstance(t[1], int) else -1, reverse=True)
+    for parent, key in targets:
+        del parent[key]
+    return bool(targets)
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def _errors(exc: ValidationError) -> list[Any]:

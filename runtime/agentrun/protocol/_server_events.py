@@ -129,7 +129,7 @@ class ErrorEvent(_Event):
     """``error``: never stops reception; the engine classifies it (§3.2)."""
 
     type: Literal["error"]
-    error: ErrorDetail
+    error: ErrorDetail = Field(default_factory=ErrorDetail)
 
 
 class Ping(_Event):
@@ -164,7 +164,7 @@ class ConversationItemAdded(_Event):
     """An item joined the conversation; may repeat for one function call (§7.10)."""
 
     type: Literal["conversation.item.added"]
-    item: Item
+    item: Item = Field(default_factory=Item)
     previous_item_id: str | None = None
 
 
@@ -252,7 +252,7 @@ class ResponseCreated(_Event):
     """A response started (ours, or one the server created by itself)."""
 
     type: Literal["response.created"]
-    response: Response
+    response: Response = Field(default_factory=Response)
 
 
 class ResponseOutputItemAdded(_Event):
@@ -261,7 +261,7 @@ class ResponseOutputItemAdded(_Event):
     type: Literal["response.output_item.added"]
     response_id: str = ""
     output_index: int | None = None
-    item: Item
+    item: Item = Field(default_factory=Item)
 
 
 class ResponseOutputItemDone(_Event):
@@ -270,7 +270,7 @@ class ResponseOutputItemDone(_Event):
     type: Literal["response.output_item.done"]
     response_id: str = ""
     output_index: int | None = None
-    item: Item
+    item: Item = Field(default_factory=Item)
 
 
 class ResponseContentPartAdded(_Event):
@@ -382,7 +382,7 @@ class ResponseFunctionCallArgumentsDone(_Event):
     """A function call is complete. Server-side built-ins surface here too (§7.9)."""
 
     type: Literal["response.function_call_arguments.done"]
-    call_id: str
+    call_id: str = ""  # empty: the engine finds the call by ``item_id``
     name: str = ""
     arguments: str = ""
     response_id: str | None = None
@@ -393,7 +393,7 @@ class ResponseDone(_Event):
     """A response ended (``completed``/``cancelled``/``failed``/``incomplete``)."""
 
     type: Literal["response.done"]
-    response: Response
+    response: Response = Field(default_factory=Response)
     usage: Usage | None = None
 
 

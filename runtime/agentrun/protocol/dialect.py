@@ -34,6 +34,7 @@ class ErrorClass(enum.Enum):
     NO_ACTIVE_RESPONSE = "no_active_response"  # benign: a cancel raced the end of a response
     ALREADY_ACTIVE = "already_active"  # benign: a response.create raced a server response
     FATAL = "fatal"  # the service refused us for good (auth, quota): end, exit 3
+    SESSION_LIMIT = "session_limit"  # the session hit the service's length limit: resume
     OTHER = "other"  # report it, carry on (never stop the receive loop, §3.2)
 
     @property
@@ -57,6 +58,8 @@ class Dialect:
             cancel that found no response; already_active_codes / already_active_messages: the
             same for a ``response.create`` while a response is active.
         fatal_types / fatal_codes / fatal_messages: the same for refusals that end the session.
+        session_limit_codes / session_limit_messages: the same for the error a service sends
+            before it closes a session at its length limit (Grok: one hour, §1).
     """
 
     name: str
@@ -71,6 +74,8 @@ class Dialect:
     fatal_types: frozenset[str]
     fatal_codes: frozenset[str]
     fatal_messages: tuple[str, ...]
+    session_limit_codes: frozenset[str] = field(default_factory=frozenset)
+    session_limit_messages: tuple[str, ...] = ()
     model_query_param: str = field(default="model")
 
     def connection_url(self, base_url: str, model: str) -> str:
@@ -118,6 +123,9 @@ class Dialect:
         if kind in self.fatal_types or code in self.fatal_codes \
                 or any(m in message for m in self.fatal_messages):
             return ErrorClass.FATAL
+        if code in self.session_limit_codes \
+                or any(m in message for m in self.session_limit_messages):
+            return ErrorClass.SESSION_LIMIT
         if code in self.no_active_codes or any(m in message for m in self.no_active_messages):
             return ErrorClass.NO_ACTIVE_RESPONSE
         if code in self.already_active_codes \
@@ -152,4 +160,10 @@ GROK = Dialect(
                            "rate-limit-exceeded-for-billing", "rate_limit_exceeded_for_billing"}),
     fatal_messages=("api key", "api-key", "unauthorized", "unauthenticated", "permission denied",
                     "quota", "billing", "credits"),
+    # xAI does not document the code; OpenAI Realtime sends session_expired with "…maximum
+    # duration of 60 minutes", so both codes and message substrings are matched.
+    session_limit_codes=frozenset({"session_expired", "session_timeout", "session_limit_reached",
+                                   "max_session_duration_exceeded"}),
+    session_limit_messages=("maximum duration", "session expired", "session has expired",
+                            "session limit", "maximum session", "session length"),
 )
