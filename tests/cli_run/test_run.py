@@ -40,8 +40,11 @@ def test_offline_by_default_says_so_first_and_answers_each_line(
     result = agentrun(str(write_agent(tmp_path)), "--text", input="hello\nhow are you\n")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == OFFLINE_NOTICE
+    # piped: stdout holds both sides of the conversation
     assert stdout_lines(result) == ["agent: Hi, this is the shop.",
+                                    "user: hello",
                                     "agent: (simulated) You said: hello",
+                                    "user: how are you",
                                     "agent: (simulated) You said: how are you"]
     assert "Traceback" not in result.stderr
 
@@ -111,7 +114,8 @@ def test_reconnect_mid_call_resends_the_session_and_restores_history(
     assert ("agentrun: warning: connection lost (close code 1011: simulated fault); "
             "reconnecting") in errors
     assert "agentrun: reconnected; resuming the conversation" in errors
-    assert stdout_lines(result)[-2:] == ["agent: (simulated) You said: first",
+    assert stdout_lines(result)[-3:] == ["agent: (simulated) You said: first",
+                                         "user: second",
                                          "agent: (simulated) You said: second"]
     kinds = [e["type"] for e in sim.received]
     assert kinds.count("session.update") == 2 and sim.connections == 2
@@ -130,9 +134,11 @@ def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: A
         result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
                           input="order 1234?\nthanks\nstill there?\n", timeout=15)
     assert result.returncode == 0, result.stderr
-    assert stdout_lines(result)[-4:] == ["agent: It has shipped.",
+    assert stdout_lines(result)[-6:] == ["agent: It has shipped.",
+                                         "user: thanks",
                                          "agent: cut …",  # the reply the close cut short
                                          "agent: (simulated) You said: thanks",
+                                         "user: still there?",
                                          "agent: (simulated) You said: still there?"]
     assert sim.connections == 2
     outputs = [e for e in sim.received if e["type"] == "conversation.item.create"

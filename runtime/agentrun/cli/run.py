@@ -145,8 +145,12 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
     from agentrun.io import TextConsole
 
     tty = sys.stdin.isatty()
-    console = TextConsole(verbose=verbose,
-                          hint="type a line per turn; Ctrl-D ends the call" if tty else None)
+    offline = url is None and api_key is None
+    commands = {"/call": "make the simulated model call a tool: /call NAME key=value ... "
+                         "or /call NAME {\"key\": \"value\"}"} if offline else {}
+    console = TextConsole(verbose=verbose, commands=commands,
+                          hint="type a line per turn; /help lists commands; Ctrl-D or /quit "
+                               "ends the call" if tty else None)
     if tty and (url is not None or api_key is not None):
         console.show_status("info", f"connecting to {(url or 'Grok').split('?')[0]}")
     try:

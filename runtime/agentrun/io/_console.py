@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Literal, TextIO
 
 from agentrun.io._endpoint import CallControl, CallerInput, CallerText, ToolCallView
@@ -25,41 +26,115 @@ _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 class TextConsole:
     """An :class:`~agentrun.io.Endpoint` for a text conversation on a terminal or a pipe.
 
+    On a terminal (stdin and stdout both TTYs) lines are typed with editing and history (arrow
+    keys, Ctrl-R; prompt_toolkit) and output is printed above the line being typed, one whole
+    agent line at a time. On a pipe, each input line is a turn, agent text streams as it
+    arrives, and the caller's own lines are echoed as ``user:`` lines so stdout holds both
+    sides. ``/help`` lists the console's commands and ``/quit`` hangs up.
+
     Args:
         stdin: where user turns come from, one line each (EOF ends the call).
         stdout: where the conversation is written.
         stderr: where status lines go.
         verbose: also show debug status lines.
         hint: a status line shown when the caller's side starts (e.g. how to hang up).
+        interactive: line editing on a terminal; default: stdin and stdout are terminals.
+        turn_by_turn: wait for each reply before reading the next line (False when typed
+            lines go alongside live audio).
+        commands: extra slash commands passed on as turns, with their help text (e.g.
+            ``{"/call": "..."}`` when the simulator answers); other unknown ones are refused.
     """
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
                  stderr: TextIO | None = None, *, verbose: bool = False,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, interactive: bool | None = None,
+                 turn_by_turn: bool = True, commands: Mapping[str, str] | None = None) -> None:
         self._hint = hint
         self._stdin = stdin if stdin is not None else sys.stdin
-        self._out = stdout if stdout is not None else sys.stdout
-        self._err = stderr if stderr is not None else sys.stderr
+        self._out_given = stdout  # None: whatever sys.stdout is at write time (it gets patched)
+        self._err_given = stderr
         self._min_level = _LEVELS["debug" if verbose else "info"]
+        if interactive is None:
+            interactive = stdin is None and stdout is None and _is_tty(sys.stdin) \
+                and _is_tty(sys.stdout)
+        self._interactive = interactive
+        self._turn_by_turn = turn_by_turn
+        self._commands = {"/help": "list these commands", "/quit": "hang up (also Ctrl-D)",
+                          **dict(commands or {})}
         self._queue: asyncio.Queue[str | None] | None = None
         self._open_item: str | None = None  # agent line being streamed, not yet ended
         self._printed = ""
         self.audio_bytes = 0
 
+    @property
+    def _out(self) -> TextIO:
+        return self._out_given if self._out_given is not None else sys.stdout
+
+    @property
+    def _err(self) -> TextIO:
+        return self._err_given if self._err_given is not None else sys.stderr
+
     async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
         """Each non-empty input line is a turn, yielded once the previous reply is over.
 
-        The stream ends at end of input (EOF, Ctrl-D): the call then hangs up after the
-        current reply and any pending tool calls.
+        The stream ends at end of input (EOF, Ctrl-D) or ``/quit``: the call then hangs up
+        after the current reply and any pending tool calls.
         """
         if self._hint:
             self.show_status("info", self._hint)
-        while True:
-            await call.wait_idle()
-            line = await self._next_line()
-            if line is None:
-                return
-            yield CallerText(line)
+        with contextlib.ExitStack() as stack:
+            read = self._next_line
+            if self._interactive:
+                read = self._prompter(stack)
+            while True:
+                if self._turn_by_turn:
+                    await call.wait_idle()
+                line = await read()
+                if line is None:
+                    return
+                if line.startswith("/") and not self._command_passes(line):
+                    if line.split()[0] in ("/quit", "/exit"):
+                        return
+                    continue
+                if not self._interactive:
+                    self._end_open_line()
+                    self._write(f"user: {line}\n")
+                yield CallerText(line)
+
+    def _command_passes(self, line: str) -> bool:
+        """Handle a console command; True when the line goes on as a turn (e.g. ``/call``)."""
+        word = line.split()[0]
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/help":
+            for name, text in self._commands.items():
+                self.show_status("info", f"{name:<7} {text}")
+            return False
+        if word in self._commands:
+            return True
+        close = difflib.get_close_matches(word, list(self._commands), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        self.show_status("error", f"unknown command {word} ({hint}/help lists the commands)")
+        return False
+
+    def _prompter(self, stack: contextlib.ExitStack) -> Callable[[], Awaitable[str | None]]:
+        """Read lines with editing and history; print other output above the prompt."""
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        session: PromptSession[str] = PromptSession()
+        stack.enter_context(patch_stdout(raw=True))
+
+        async def read() -> str | None:
+            while True:
+                try:
+                    line = await session.prompt_async("you: ")
+                except (EOFError, KeyboardInterrupt):
+                    return None
+                if line.strip():
+                    return _encodable(line.strip())
+
+        return read
 
     async def _next_line(self) -> str | None:
         """The next non-empty input line without its newline, or None at end of input."""
@@ -89,8 +164,13 @@ class TextConsole:
         self.audio_bytes += len(audio)
 
     def stop_playback(self, reason: str) -> None:
-        """End the interrupted agent line so the next output starts on its own line."""
-        if self._open_item is not None:
+        """End the interrupted agent line (marked `` …``) so the next output starts anew."""
+        if self._open_item is None:
+            return
+        if self._interactive:
+            self._write(f"agent: {self._printed} …\n")
+            self._open_item, self._printed = None, ""
+        else:
             self._end_line(" …")
 
     def show_transcript(self, role: Literal["user", "agent"], text: str, final: bool,
@@ -102,9 +182,16 @@ class TextConsole:
         """
         if role == "user":
             if final:
-                if self._open_item is not None:
-                    self._end_line("")
+                self._end_open_line()
                 self._write(f"user: {text}\n")
+            return
+        if self._interactive:
+            # whole lines only: a partial line would be redrawn under the line being typed
+            if final:
+                self._write(f"agent: {text}\n")
+                self._open_item, self._printed = None, ""
+            else:
+                self._open_item, self._printed = item_id, self._printed + text
             return
         if self._open_item != item_id:
             if self._open_item is not None:
@@ -135,9 +222,17 @@ class TextConsole:
         self._err.write(f"{prefix}{message}\n")
         self._err.flush()
 
+    def _end_open_line(self) -> None:
+        if self._open_item is not None and not self._interactive:
+            self._end_line("")
+
     def close(self) -> None:
         """End any open agent line (at the end of the call)."""
-        if self._open_item is not None:
+        if self._open_item is None:
+            return
+        if self._interactive:
+            self.stop_playback("the call ended")
+        else:
             self._end_line("")
 
     def _end_line(self, suffix: str) -> None:
@@ -148,6 +243,13 @@ class TextConsole:
         if text:
             self._out.write(text)
             self._out.flush()
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced by something without isatty
+        return False
 
 
 def _cut(text: str, limit: int = 200) -> str:
