@@ -23,8 +23,8 @@ def terminal(tmp_path: pathlib.Path, cli_env: dict[str, str]) -> pexpect.spawn:
     agent = tmp_path / "shop.yaml"
     agent.write_text(AGENT, encoding="utf-8")
     child = pexpect.spawn(sys.executable, ["-m", "agentrun", str(agent), "--text"],
-                          env={**cli_env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}, encoding="utf-8", timeout=20,
-                          dimensions=(40, 200))
+                          env={**cli_env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+                          encoding="utf-8", timeout=20, dimensions=(40, 200))
     child.expect("agent: Hi, this is the shop.")
     child.expect("you:")
     yield child
