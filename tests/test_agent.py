@@ -73,3 +73,43 @@ def test_run_with_a_url_talks_to_that_server_with_the_key(tmp_path: pathlib.Path
     assert code == 0
     update = next(e for e in received if e["type"] == "session.update")
     assert "+15550100 on call CA9" in update["session"]["instructions"]
+
+
+def test_run_with_another_tool_runner_sends_the_calls_to_it(tmp_path: pathlib.Path) -> None:
+    from agentrun.sim import Scenario
+    from agentrun.tools import ToolRegistry, ToolResult
+
+    def lookup(order_id: str) -> str:
+        """Look up an order.
+
+        Args:
+            order_id: the order number.
+        """
+        return "real"
+
+    class Canned:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str]] = []
+
+        async def call(self, name: str, arguments_json: str, **_: object) -> ToolResult:
+            self.calls.append((name, arguments_json))
+            return ToolResult(output="canned", name=name)
+
+    agent = Agent.load(write(tmp_path))
+    agent.tools = ToolRegistry.from_functions(lookup)
+    runner = Canned()
+
+    async def main() -> list[dict[str, object]]:
+        scenario = Scenario.load({"responses": [{"call": "lookup",
+                                                 "arguments": {"order_id": "7"}}]})
+        async with Simulator(scenario) as sim:
+            await agent.run(NullEndpoint(["where is 7?"]), url=sim.url, tools=runner)
+            return sim.received
+
+    received = asyncio.run(asyncio.wait_for(main(), 20))
+    assert runner.calls == [("lookup", '{"order_id":"7"}')]
+    outputs = [e["item"]["output"] for e in received if e["type"] == "conversation.item.create"
+               and e["item"]["type"] == "function_call_output"]
+    assert outputs == ["canned"]
+    update = next(e for e in received if e["type"] == "session.update")
+    assert [t["name"] for t in update["session"]["tools"]] == ["lookup"]  # the agent's schemas

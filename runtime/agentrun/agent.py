@@ -24,7 +24,7 @@ from agentrun.errors import SpecErrors
 if TYPE_CHECKING:
     from agentrun.engine import ConversationConfig
     from agentrun.engine.observe import CallObserver
-    from agentrun.engine.session import SessionResult
+    from agentrun.engine.session import SessionResult, ToolRunner
     from agentrun.io import Endpoint
     from agentrun.spec import AgentSpec
     from agentrun.tools import ToolRegistry
@@ -134,7 +134,7 @@ class Agent:
                   api_key: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
                   call: Mapping[str, str] | None = None, channel: str = "embedded",
                   observers: Sequence[CallObserver] = (), now: datetime | None = None,
-                  **session_options: Any) -> SessionResult:
+                  tools: ToolRunner | None = None, **session_options: Any) -> SessionResult:
         """Run one call on ``endpoint`` until the caller hangs up or the conversation ends.
 
         The service: ``url`` when given (a proxy, ``agentrun sim``, a test server); else Grok
@@ -150,6 +150,8 @@ class Agent:
             channel: how the caller reaches the agent, for records and metrics.
             observers: watch the call (records, metrics).
             now: the time templates see (default: the current time).
+            tools: runs the model's function calls instead of :attr:`tools` (e.g. the test
+                runner's mocks); the model still sees the agent's tool schemas.
             **session_options: passed to :class:`~agentrun.engine.session.Session`.
 
         Returns:
@@ -180,6 +182,7 @@ class Agent:
                 url = (await stack.enter_async_context(Simulator())).url
             target = connection_url(self.spec, url or DEFAULT_BASE_URL)
             session = Session.for_url(config, target, api_key=key, endpoint=endpoint,
-                                      tools=self.tools, variables=self.tool_variables(),
+                                      tools=self.tools if tools is None else tools,
+                                      variables=self.tool_variables(),
                                       call=info, observers=observers, **session_options)
             return await session.run()

@@ -493,3 +493,13 @@ def test_truncate_is_unsupported_and_delete_echoes_an_empty_item_id() -> None:
     assert seen[1]["item_id"] == ""
     assert seen[2]["error"]["message"] == "Unknown event type 'no.such.event'."
     assert seen[3]["error"]["code"] == "invalid_event"
+
+
+def test_script_replaces_what_is_left_of_the_scenario() -> None:
+    sim = Simulator(Scenario.load({"responses": [{"say": "a", "repeat": 2}, {"say": "b"}]}))
+    assert sim.next_entry().say == "a"  # type: ignore[union-attr]
+    first = Scenario.load({"responses": [{"say": "turn one"}]}).entries
+    sim.script(first)
+    assert [entry.say for entry in iter(sim.next_entry, None)] == ["turn one"]
+    sim.script([])
+    assert sim.next_entry() is None  # used up: the default reply

@@ -13,6 +13,7 @@ import json
 import pathlib
 import time
 import urllib.parse
+from collections.abc import Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import IO, Any
@@ -126,6 +127,20 @@ class Simulator:
         if self._repeats_left == 0:
             self._cursor += 1
         return entry
+
+    def script(self, entries: Iterable[Entry]) -> None:
+        """Script the next responses, replacing whatever is left of the scenario.
+
+        For a driver that scripts the model turn by turn (the ``agentrun test`` runner): entries
+        a turn did not use never leak into the next one. Responses beyond these get the default
+        reply, as when a scenario is used up.
+
+        Args:
+            entries: what the model does on each of the next responses, in order.
+        """
+        self.scenario.entries = list(entries)
+        self._cursor = 0
+        self._repeats_left = 0
 
     def record(self, event: dict[str, Any]) -> None:
         if self._record:
