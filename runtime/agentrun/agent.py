@@ -83,6 +83,7 @@ class Agent:
             values = {}
         registry = ToolRegistry.for_spec(spec)
         problems.extend(registry.problems)
+        problems.extend(registry.environment_problems())  # a secret the tools need is unset
         if problems:
             raise SpecErrors(problems)
         agent = cls(spec, registry, values)
@@ -100,12 +101,16 @@ class Agent:
         return self.spec.path.stem if self.spec.path else ""
 
     def config(self, *, call: Mapping[str, str] | None = None, now: datetime | None = None,
-               ) -> ConversationConfig:
+               tools: ToolRegistry | None = None, secrets: bool = True) -> ConversationConfig:
         """What one call sends and how it behaves: instructions rendered for this call.
 
         Args:
             call: facts about the call for ``call.*`` in templates (``caller``, ``id``).
             now: the time templates see as ``now`` (default: the current time).
+            tools: the opened registry whose tools the call declares (MCP tools are known
+                only once their servers run); default: :attr:`tools` (no MCP tools).
+            secrets: put secret header values of servers Grok calls into the session; False
+                shows ``${VARIABLE}`` instead (``--dry-run``).
 
         Returns:
             The conversation config.
@@ -122,8 +127,10 @@ class Agent:
             facts.setdefault("call_id", facts["id"])
         given = {name: value for name, value in self.variables.items() if value is not None}
         instructions = render_instructions(self.spec, given, call=facts, now=now)
+        registry = self.tools if tools is None else tools
         return ConversationConfig.from_spec(self.spec, instructions=instructions,
-                                            function_tools=self.tools.function_schemas())
+                                            function_tools=registry.function_schemas(),
+                                            server_tools=registry.server_tools(reveal=secrets))
 
     def tool_variables(self) -> dict[str, str]:
         """The variables as tools see them (``ToolContext.variables``): text, "" for unset."""
@@ -134,7 +141,8 @@ class Agent:
                   api_key: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
                   call: Mapping[str, str] | None = None, channel: str = "embedded",
                   observers: Sequence[CallObserver] = (), now: datetime | None = None,
-                  tools: ToolRunner | None = None, **session_options: Any) -> SessionResult:
+                  tools: ToolRunner | None = None, open_tools: ToolRegistry | None = None,
+                  **session_options: Any) -> SessionResult:
         """Run one call on ``endpoint`` until the caller hangs up or the conversation ends.
 
         The service: ``url`` when given (a proxy, ``agentrun sim``, a test server); else Grok
@@ -152,6 +160,10 @@ class Agent:
             now: the time templates see (default: the current time).
             tools: runs the model's function calls instead of :attr:`tools` (e.g. the test
                 runner's mocks); the model still sees the agent's tool schemas.
+            open_tools: an opened registry (``agent.tools.open()``) whose tools the call
+                declares and runs: a service sharing its MCP servers between calls. Default:
+                :attr:`tools` is opened for this call (its MCP servers start now and stop when
+                the call ends; one that cannot start is a status line).
             **session_options: passed to :class:`~agentrun.engine.session.Session`.
 
         Returns:
@@ -180,9 +192,15 @@ class Agent:
 
                 endpoint.show_status("info", OFFLINE_NOTICE.format(env=api_key_env))
                 url = (await stack.enter_async_context(Simulator())).url
+            opened = open_tools
+            if opened is None:  # MCP servers start for this call and stop with it
+                opened = await stack.enter_async_context(
+                    self.tools.open(report=endpoint.show_status))
+            if opened is not self.tools:  # MCP tools are declared once their servers run
+                config = self.config(call=facts, now=now, tools=opened)
             target = connection_url(self.spec, url or DEFAULT_BASE_URL)
             session = Session.for_url(config, target, api_key=key, endpoint=endpoint,
-                                      tools=self.tools if tools is None else tools,
+                                      tools=opened if tools is None else tools,
                                       variables=self.tool_variables(),
                                       call=info, observers=observers, **session_options)
             return await session.run()

@@ -64,8 +64,9 @@ def test_the_schema_accepts_the_shorthands() -> None:
 def test_public_names() -> None:
     assert sorted(agentrun.spec.__all__) == sorted([
         "AgentSpec", "Audio", "AudioInput", "AudioOutput", "BUILTIN_TOOLS", "CustomVoice",
-        "ManualTurns", "RESERVED_FUNCTION_NAMES", "ServerVad", "ToolRef", "Transcription",
-        "VOICES", "Variable", "json_schema", "load_spec", "markdown_reference",
-        "render_instructions", "trial_render", "variable_values"])
+        "HttpCall", "HttpResponse", "ManualTurns", "McpServer", "RESERVED_FUNCTION_NAMES", "Raw",
+        "ServerVad", "ToolArgument", "ToolRef", "Transcription", "VOICES", "Variable",
+        "json_schema", "load_spec", "markdown_reference", "render_instructions",
+        "render_tool_template", "trial_render", "variable_values"])
     for name in agentrun.spec.__all__:
         assert getattr(agentrun.spec, name) is not None

@@ -128,8 +128,12 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
     agent = Agent.load(file, variables=_parse_vars(var_pairs))
     if dry_run:
         target = connection_url(agent.spec, url or DEFAULT_BASE_URL)
-        document = dry_run_document(agent.config(now=now), target, api_key_env,
-                                    api_key is not None)
+        config = agent.config(now=now, secrets=False)
+        if agent.tools.has_servers:  # their tools are declared too: start them, then stop
+            import asyncio
+
+            config = asyncio.run(_opened_config(agent, now))
+        document = dry_run_document(config, target, api_key_env, api_key is not None)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     import asyncio
@@ -138,6 +142,14 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
     if message:
         click.echo(f"agentrun: {message}", err=True)
     sys.exit(code)
+
+
+async def _opened_config(agent: Any, now: dt.datetime | None) -> Any:
+    def report(level: str, message: str) -> None:
+        click.echo(f"agentrun: {level}: {message}", err=True)
+
+    async with agent.tools.open(report=report) as tools:
+        return agent.config(now=now, tools=tools, secrets=False)
 
 
 async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: str,

@@ -22,6 +22,7 @@ from agentrun.protocol import (
     FileSearchTool,
     FunctionTool,
     InputTranscription,
+    McpTool,
     PcmaFormat,
     PcmFormat,
     PcmuFormat,
@@ -73,6 +74,7 @@ def connection_url(spec: AgentSpec, base_url: str = DEFAULT_BASE_URL, *,
 
 def session_properties(spec: AgentSpec, instructions: str,
                        function_tools: Sequence[Mapping[str, Any]], *,
+                       server_tools: Sequence[Mapping[str, Any]] = (),
                        dialect: Dialect = GROK) -> SessionProperties:
     """Build the ``session`` of ``session.update`` from an agent.
 
@@ -80,6 +82,7 @@ def session_properties(spec: AgentSpec, instructions: str,
         spec: the agent (voice, turn detection, audio, built-in tools).
         instructions: the rendered instructions.
         function_tools: flat function schemas (``ToolRegistry.function_schemas()``).
+        server_tools: MCP servers Grok calls itself (``ToolRegistry.server_tools()``).
         dialect: the API dialect (reserved tool names).
 
     Returns:
@@ -100,6 +103,7 @@ def session_properties(spec: AgentSpec, instructions: str,
     _check_reserved(spec, [t.name for t in tools if isinstance(t, FunctionTool)],
                     [ref.tool for ref in builtins], dialect)
     tools.extend(_builtin_tool(ref) for ref in builtins)
+    tools.extend(McpTool(**dict(entry)) for entry in server_tools)
     return SessionProperties(
         instructions=instructions,
         voice=spec.voice_id,
@@ -184,6 +188,7 @@ class ConversationConfig:
     @classmethod
     def from_spec(cls, spec: AgentSpec, *, instructions: str,
                   function_tools: Sequence[Mapping[str, Any]],
+                  server_tools: Sequence[Mapping[str, Any]] = (),
                   dialect: Dialect = GROK) -> ConversationConfig:
         """Build the config for ``spec``.
 
@@ -191,6 +196,7 @@ class ConversationConfig:
             spec: the agent.
             instructions: the rendered instructions.
             function_tools: flat function schemas (``ToolRegistry.function_schemas()``).
+            server_tools: MCP servers Grok calls itself (``ToolRegistry.server_tools()``).
             dialect: the API dialect.
 
         Returns:
@@ -200,7 +206,8 @@ class ConversationConfig:
             SpecErrors: see :func:`session_properties`.
         """
         return cls(
-            session=session_properties(spec, instructions, function_tools, dialect=dialect),
+            session=session_properties(spec, instructions, function_tools,
+                                       server_tools=server_tools, dialect=dialect),
             greeting=spec.greeting or None,
             greeting_interruptible=spec.greeting_interruptible,
             function_names=frozenset(str(schema["name"]) for schema in function_tools),

@@ -13,14 +13,19 @@ from agentrun.spec._models import (
     AudioInput,
     AudioOutput,
     CustomVoice,
+    HttpCall,
+    HttpResponse,
     ManualTurns,
+    McpServer,
     ServerVad,
+    ToolArgument,
     ToolRef,
     Transcription,
     Variable,
 )
 from agentrun.spec._schema import json_schema, markdown_reference
 from agentrun.spec._template import render_instructions, trial_render, variable_values
+from agentrun.spec._tool_templates import Raw, render_tool_template
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -31,8 +36,13 @@ __all__ = [
     "AudioInput",
     "AudioOutput",
     "CustomVoice",
+    "HttpCall",
+    "HttpResponse",
     "ManualTurns",
+    "McpServer",
+    "Raw",
     "ServerVad",
+    "ToolArgument",
     "ToolRef",
     "Transcription",
     "Variable",
@@ -40,6 +50,7 @@ __all__ = [
     "load_spec",
     "markdown_reference",
     "render_instructions",
+    "render_tool_template",
     "trial_render",
     "variable_values",
 ]

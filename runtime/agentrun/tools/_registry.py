@@ -3,14 +3,18 @@
 ``ToolRegistry.for_spec`` imports only the plugins the agent names and never raises for a bad
 tool: each problem (not installed, broken plugin, clash, bad config, reserved or duplicate name)
 becomes a ``SpecError`` located at the YAML line naming the tool, and every other tool keeps
-working. ``call`` runs only declared tools. Reads ``AgentSpec`` by attribute (Contract 1) without
+working. ``call`` runs only declared tools. HTTP tools (``http:``) are built here; MCP servers
+(``mcp:``) are started by :meth:`ToolRegistry.open`, which gives a registry with their tools and
+stops them again (``tools._open``). Reads ``AgentSpec`` by attribute (Contract 1) without
 importing ``agentrun.spec``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentrun.errors import SpecError, ToolLoadError
 from agentrun.tools._discovery import (
@@ -21,8 +25,15 @@ from agentrun.tools._discovery import (
     installed_tools,
     not_found_hint,
 )
+from agentrun.tools._http import HttpTool, Redactor
 from agentrun.tools._result import ToolResult, error_output
 from agentrun.tools._tool import Tool, ToolConfigError
+
+if TYPE_CHECKING:
+    from agentrun.tools._mcp import McpConnection
+
+Report = Callable[[str, str], None]
+"""``report(level, message)``: one status line for the person running the call."""
 
 __all__ = ["ToolRegistry"]
 
@@ -69,8 +80,8 @@ class ToolRegistry:
         ValueError: two tools share a name.
     """
 
-    def __init__(self, tools: Iterable[Tool] = (), *, problems: Iterable[SpecError] = ()) -> None:
-        self._tools: dict[str, Tool] = {}
+    def __init__(self, tools: Iterable[Any] = (), *, problems: Iterable[SpecError] = ()) -> None:
+        self._tools: dict[str, Any] = {}
         for tool in tools:
             if tool.name in self._tools:
                 raise ValueError(f"two tools are named '{tool.name}'")
@@ -78,30 +89,39 @@ class ToolRegistry:
         self.problems: list[SpecError] = list(problems)
         self.state: dict[str, Any] = {}
         self.function_names: frozenset[str] = frozenset(self._tools)
+        self.servers: list[McpConnection] = []  # the MCP servers of an opened registry
+        self._mcp_refs: list[tuple[int, Any]] = []  # (index in tools:, entry) to start on open
+        self._spec: _SpecLike | None = None
+        self._environ: Mapping[str, str] = os.environ
+        self._closers: list[Callable[[], Any]] = []
 
     @classmethod
-    def for_spec(cls, spec: _SpecLike) -> ToolRegistry:
-        """Load the plugin tools an agent names; collect problems instead of raising.
+    def for_spec(cls, spec: _SpecLike, *, environ: Mapping[str, str] | None = None
+                 ) -> ToolRegistry:
+        """Load the tools an agent names; collect problems instead of raising.
 
         Built-ins (``web_search``, ``x_search``, ``file_search``) run on the server and are
         skipped here. A tool's YAML ``as:``, ``description``, ``timeout`` and ``config`` apply.
+        HTTP tools are built (their secrets read from ``environ``); MCP servers are only
+        remembered: :meth:`open` starts them. Nothing here starts a process or connects.
 
         Args:
             spec: the agent (``agentrun.spec.AgentSpec``).
+            environ: where secrets are read (default ``os.environ``); a missing one is not a
+                problem here (see :meth:`environment_problems`).
 
         Returns:
             The registry; ``problems`` lists every tool that could not be made callable, located
             at the YAML line naming it.
         """
+        env = os.environ if environ is None else environ
         refs: list[_ToolRefLike] = list(spec.tools)
         plugin_refs = [(i, ref) for i, ref in enumerate(refs)
-                       if not _is_builtin(ref) and _kind(ref) == "plugin"]
-        installed = installed_tools() if plugin_refs else {}
-        reserved: dict[str, str] = {}
-        for ref in refs:
-            if _is_builtin(ref):
-                reserved.update(dict.fromkeys(RESERVED_NAMES.get(ref.tool, ()), ref.tool))
-        tools: list[Tool] = []
+                       if not _is_builtin(ref) and _kind(ref) in ("plugin", "http")]
+        installed = installed_tools() if any(_kind(r) == "plugin" for _, r in plugin_refs) \
+            else {}
+        reserved = reserved_names(refs)
+        tools: list[Any] = []
         problems: list[SpecError] = []
         for index, ref in plugin_refs:
             def problem(message: str, hint: str | None = None, index: int = index) -> None:
@@ -115,6 +135,9 @@ class ToolRegistry:
             if any(t.name == ref.name for t in tools):
                 problem(f"two tools are named '{ref.name}' for the model",
                         "rename one with `as:`")
+                continue
+            if _kind(ref) == "http":
+                tools.append(HttpTool.from_ref(ref, env))
                 continue
             providers = installed.get(ref.tool, ())
             if not providers:
@@ -134,7 +157,118 @@ class ToolRegistry:
                                              inner=("config", *path)))
             except ToolLoadError as exc:
                 problem(str(exc))
-        return cls(tools, problems=problems)
+        registry = cls(tools, problems=problems)
+        registry._mcp_refs = [(i, ref) for i, ref in enumerate(refs) if _kind(ref) == "mcp"]
+        registry._spec = spec
+        registry._environ = env
+        return registry
+
+    def environment_problems(self) -> list[SpecError]:
+        """Secrets and server environment values whose environment variable is not set.
+
+        ``agentrun check`` does not ask (a file is checked anywhere); running the agent does:
+        such a tool could not work.
+
+        Returns:
+            One located problem per missing variable.
+        """
+        found: list[SpecError] = []
+        spec = self._spec
+        for tool in self._tools.values():
+            if isinstance(tool, HttpTool):
+                index = _index_of(spec, tool.name, "http")
+                for key, var in tool.missing.items():
+                    found.append(_located(spec, index, f"tool '{tool.name}': secret '{key}' "
+                                          f"reads environment variable {var}, which is not set",
+                                          f"set {var}", inner=("http", "secrets", key)))
+        for index, ref in self._mcp_refs:
+            for what, mapping in (("env", ref.mcp.env), ("secret", ref.mcp.secrets)):
+                for key, var in mapping.items():
+                    if self._environ.get(var) is None:
+                        inner = ("mcp", "env" if what == "env" else "secrets", key)
+                        found.append(_located(spec, index, f"MCP server '{ref.name}': {what} "
+                                              f"{key} reads environment variable {var}, which "
+                                              "is not set", f"set {var}", inner=inner))
+        return found
+
+    @property
+    def has_servers(self) -> bool:
+        """True when :meth:`open` has MCP servers to start or reach."""
+        return bool(self._mcp_refs)
+
+    def server_tools(self, *, reveal: bool = True) -> list[dict[str, Any]]:
+        """The MCP servers Grok calls itself (``called_by: grok``), as ``session.tools[]``
+        entries (``{"type": "mcp", "server_url", "server_label", ...}``, grok-realtime.md §4.1).
+
+        Args:
+            reveal: put the secret header values in (for the wire); False shows
+                ``${VARIABLE}`` instead (for ``--dry-run`` and logs).
+
+        Returns:
+            One entry per such server, in YAML order.
+        """
+        remote = [ref for _, ref in self._mcp_refs if ref.mcp.called_by == "grok"]
+        if not remote:
+            return []  # and no asyncio imported: --dry-run stays light
+        from agentrun.tools._open import server_tool
+
+        return [server_tool(ref, self._environ, reveal=reveal) for ref in remote]
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value this registry knows replaced by ``[secret]``."""
+        return self._redactor()(text)
+
+    def _redactor(self) -> Redactor:
+        values = [v for tool in self._tools.values() if isinstance(tool, HttpTool)
+                  for v in tool.secrets.values()]
+        for _, ref in self._mcp_refs:
+            values += [self._environ.get(var, "") for var in (*ref.mcp.env.values(),
+                                                              *ref.mcp.secrets.values())]
+        return Redactor([v for v in values if v])
+
+    @asynccontextmanager
+    async def open(self, *, report: Report | None = None, remote: bool = False
+                   ) -> AsyncIterator[ToolRegistry]:
+        """Start the MCP servers and share one HTTP client: a registry ready for calls.
+
+        ``async with registry.open(report=endpoint.show_status) as tools:`` gives a registry
+        with every tool (MCP tools included, so ``tools.function_schemas()`` is what the
+        session declares); leaving the block stops every server agentrun started, even when
+        the block fails or is cancelled. A server that cannot start is one ``report`` line and
+        a located entry in ``tools.problems``; the others work. Open once per call, or once for
+        a service whose calls then share the servers (each passes its own ``state=``).
+
+        Args:
+            report: where one-line problems go (a server that cannot start or is lost, an
+                ``allowed_tools`` name it does not offer, a name clash); default: the log.
+            remote: also reach the servers Grok calls itself (``called_by: grok``) to list
+                their tools (``check --connect``); a call never needs them.
+
+        Yields:
+            The opened registry.
+        """
+        opened = await self.start(report=report, remote=remote)
+        try:
+            yield opened
+        finally:
+            await opened.aclose()
+
+    async def start(self, *, report: Report | None = None, remote: bool = False
+                    ) -> ToolRegistry:
+        """:meth:`open` without the block: call ``await opened.aclose()`` when done.
+
+        Returns:
+            The opened registry (this one is left as it was).
+        """
+        from agentrun.tools._open import start
+
+        return await start(self, report, remote)
+
+    async def aclose(self) -> None:
+        """Stop the servers and close the HTTP client of an opened registry (idempotent)."""
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            await close()
 
     @classmethod
     def from_functions(cls, *functions: Callable[..., Any], timeout: float | None = None
@@ -239,9 +373,27 @@ def _is_builtin(ref: _ToolRefLike) -> bool:
     return bool(getattr(ref, "is_builtin", ref.tool in BUILTIN_TOOLS))
 
 
-def _located(spec: _SpecLike, index: int, message: str, hint: str | None,
+def reserved_names(refs: Iterable[Any]) -> dict[str, str]:
+    """Function names the enabled built-ins reserve, each with its built-in."""
+    reserved: dict[str, str] = {}
+    for ref in refs:
+        if _is_builtin(ref):
+            reserved.update(dict.fromkeys(RESERVED_NAMES.get(ref.tool, ()), ref.tool))
+    return reserved
+
+
+def _index_of(spec: Any, name: str, kind: str) -> int:
+    for index, ref in enumerate(getattr(spec, "tools", ()) or ()):
+        if _kind(ref) == kind and ref.name == name:
+            return index
+    return 0
+
+
+def _located(spec: _SpecLike | None, index: int, message: str, hint: str | None,
              inner: tuple[str | int, ...] = ()) -> SpecError:
     # A config problem points at its key (``databse:``), anything else at the tool's entry.
+    if spec is None:
+        return SpecError(message, hint=hint)
     place = (spec.location(("tools", index, *inner), key=True) if inner
              else spec.location(("tools", index)))
     line, column = place if place is not None else (None, None)
