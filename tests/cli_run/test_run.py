@@ -217,3 +217,19 @@ def test_run_help_is_written_for_a_yaml_author(agentrun: Any, text: str) -> None
     assert result.returncode == 0
     assert "agentrun agents/support.yaml --dry-run" in result.stdout
     assert "/call lookup_order order_id=1234" in result.stdout
+
+
+def test_builtin_tools_answer_offline_and_text_mode_says_audio_was_not_played(
+        tmp_path: pathlib.Path, agentrun: Any) -> None:
+    agent = tmp_path / "search.yaml"
+    agent.write_text("name: Search\ninstructions: Search for people.\ntools: [web_search]\n",
+                     encoding="utf-8")
+    result = agentrun(str(agent), "--text",
+                      input="/call web_search query='parcel carriers'\n/call web_serch q=1\n")
+    assert result.returncode == 0, result.stderr
+    lines = stdout_lines(result)
+    assert lines[1].startswith("agent: (simulated) I searched the web for parcel carriers: ")
+    assert lines[-1] == ("agent: (simulated) /call: this agent has no tool named web_serch. "
+                         "Did you mean web_search? Its tools: web_search.")
+    summary = result.stderr.splitlines()[-1]
+    assert "s of agent audio received (text mode: not played)" in summary

@@ -214,19 +214,114 @@ def test_function_call_item_comes_before_arguments_done() -> None:
     assert [e["type"] for e in sim.received].count("response.create") == 2
 
 
-def test_slash_call_in_a_user_turn_makes_the_model_call_that_tool() -> None:
+LOOKUP = {"type": "function", "name": "lookup_order", "description": "Find an order.",
+          "parameters": {"type": "object", "required": ["order_id"],
+                         "properties": {"order_id": {"type": "string"},
+                                        "note": {"type": "string"},
+                                        "limit": {"type": "integer"}}}}
+
+
+def slash(line: str, tools: list[dict[str, Any]] | None = None) -> Events:
+    """Type ``line`` in a session declaring ``tools``; the events of the response it causes."""
     seen: Events = []
 
     async def body(sim: Simulator, ws: ClientConnection) -> None:
-        await handshake(ws)
-        await say(ws, "/call lookup_order order_id=1234 note='two words'")
+        await handshake(ws, tools=[LOOKUP] if tools is None else tools)
+        await say(ws, line)
         await send(ws, "response.create")
         seen.extend(await until(ws, "response.done"))
 
     run(None, body)
-    done = next(e for e in seen if e["type"] == "response.function_call_arguments.done")
-    assert done["name"] == "lookup_order"
-    assert json.loads(done["arguments"]) == {"order_id": "1234", "note": "two words"}
+    return seen
+
+
+def spoken(events: Events) -> str:
+    return next(e for e in events
+                if e["type"] == "response.output_audio_transcript.done")["transcript"]
+
+
+def call_made(events: Events) -> tuple[str, dict[str, Any]]:
+    done = next(e for e in events if e["type"] == "response.function_call_arguments.done")
+    return done["name"], json.loads(done["arguments"])
+
+
+def test_slash_call_in_a_user_turn_makes_the_model_call_that_tool() -> None:
+    events = slash("/call lookup_order order_id=1234 note='two words' limit=3")
+    assert call_made(events) == ("lookup_order",
+                                 {"order_id": "1234", "note": "two words", "limit": 3})
+
+
+def test_slash_call_takes_json_arguments() -> None:
+    events = slash('/call lookup_order {"order_id": "12 34", "limit": 2}')
+    assert call_made(events) == ("lookup_order", {"order_id": "12 34", "limit": 2})
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("/call lookup_ordr order_id=1", "this agent has no tool named lookup_ordr. Did you mean "
+                                     "lookup_order? Its tools: lookup_order."),
+    ("/call lookup_order ordr_id=1", "unknown argument ordr_id (did you mean order_id?); it "
+                                     "takes order_id, note, limit."),
+    ("/call lookup_order note=x", "missing order_id"),
+    ("/call lookup_order order_id='1", "cannot read the arguments (No closing quotation)"),
+    ("/call lookup_order 1234", "'1234' is not key=value"),
+    ('/call lookup_order {"order_id": 1', "the arguments are not valid JSON"),
+    ("/call", "/call needs a tool name"),
+])
+def test_a_slash_call_that_cannot_be_made_is_explained_not_sent(line: str, said: str) -> None:
+    events = slash(line)
+    assert "response.function_call_arguments.done" not in types(events)
+    assert said in spoken(events)
+
+
+def test_builtin_tools_run_on_the_simulated_server_with_a_canned_result() -> None:
+    events = slash("/call web_search query='weather in Berlin'", tools=[{"type": "web_search"}])
+    name, arguments = call_made(events)
+    assert (name, arguments) == ("web_search", {"query": "weather in Berlin"})
+    assert spoken(events).startswith("(simulated) I searched the web for weather in Berlin: ")
+    assert events[-1]["response"]["status"] == "completed"
+
+    x_events = slash("/call x_search query=xai", tools=[{"type": "x_search"}])
+    assert call_made(x_events)[0] == "x_keyword_search"  # the internal name (reference §7.9)
+    assert "@example" in spoken(x_events)
+
+
+def test_a_builtin_the_agent_did_not_enable_is_said_not_silently_dropped() -> None:
+    events = slash("/call web_search query=x", tools=[LOOKUP])
+    assert "this agent has no tool named web_search" in spoken(events)
+    scripted: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, tools=[LOOKUP])
+        await say(ws, "hi")
+        await send(ws, "response.create")
+        scripted.extend(await until(ws, "response.done"))
+
+    run({"responses": [{"call": "file_search", "arguments": {"query": "refunds"}}]}, body)
+    assert spoken(scripted) == ("(simulated) file_search is not enabled for this agent; add "
+                                "it under tools: to use it.")
+
+
+def test_a_long_tool_output_read_back_says_it_was_cut() -> None:
+    seen: Events = []
+
+    async def body(sim: Simulator, ws: ClientConnection) -> None:
+        await handshake(ws, tools=[LOOKUP])
+        await say(ws, "/call lookup_order order_id=1")
+        await send(ws, "response.create")
+        events = await until(ws, "response.done")
+        call_id = call_made_id(events)
+        await send(ws, "conversation.item.create", item={
+            "type": "function_call_output", "call_id": call_id, "output": "x" * 500})
+        await send(ws, "response.create")
+        seen.extend(await until(ws, "response.done"))
+
+    run(None, body)
+    assert spoken(seen).endswith("x … (cut here; 500 characters in all)")
+
+
+def call_made_id(events: Events) -> str:
+    return next(e for e in events
+                if e["type"] == "response.function_call_arguments.done")["call_id"]
 
 
 def _pcm(level: int, ms: int, rate: int = 16000) -> str:

@@ -170,7 +170,7 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
                                  channel="console", now=now)
     finally:
         console.close()  # end a cut agent line, so an error starts on its own line
-    console.show_status("info", result.summary())
+    console.show_status("info", result.summary(played=False))
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 

@@ -120,9 +120,15 @@ class SessionResult:
     audio_seconds: float = 0.0
     call_id: str = ""
 
-    def summary(self) -> str:
-        """One line for the end of the call: turns, audio, latencies, reconnects."""
-        parts = [f"{self.audio_seconds:.1f} s of agent audio"]
+    def summary(self, *, played: bool = True) -> str:
+        """One line for the end of the call: audio, latencies, tokens, reconnects.
+
+        Args:
+            played: False when nothing played the agent's audio (a text console): the line
+                then says it was received, not heard.
+        """
+        heard = "" if played else " received (text mode: not played)"
+        parts = [f"{self.audio_seconds:.1f} s of agent audio{heard}"]
         grouped: dict[tuple[str, str], list[float]] = {}
         for metric in self.metrics:
             grouped.setdefault((metric.name, metric.unit), []).append(metric.value)

@@ -15,7 +15,6 @@ import binascii
 import contextlib
 import json
 import logging
-import shlex
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from agentrun.sim._audio import bytes_per_ms, input_level, parse_format
 from agentrun.sim._responses import Closed, Response, respond
 from agentrun.sim._scenario import ERROR_PRESETS, Call, Entry, Fault
+from agentrun.sim._slash import parse_slash_call
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SimConnection"]
 
+_SPOKEN_OUTPUT = 200  # characters of a tool output the default reply reads out
 _SPEECH_LEVEL = 500  # peak level (of 32768) that counts as speech: about -36 dBFS
 _DEFAULT_SILENCE_MS = 500
 
@@ -73,7 +74,8 @@ class SimConnection:
         }
         self.items: list[dict[str, Any]] = []
         self.active: Response | None = None
-        self.pending_call: Call | None = None
+        self.pending_call: Call | None = None  # from a /call line
+        self.pending_say: str | None = None  # why a /call line could not be made a call
         self.race_armed = False
         self.audio_bytes = 0
         self.speech_item: str | None = None
@@ -209,7 +211,11 @@ class SimConnection:
             return
         await self.add_item(item)
         if item["type"] == "message" and item.get("role") == "user":
-            self.pending_call = _slash_call(_item_text(item)) or self.pending_call
+            typed = parse_slash_call(_item_text(item), self.session.get("tools") or [])
+            if isinstance(typed, str):
+                self.pending_call, self.pending_say = None, typed
+            elif typed is not None:
+                self.pending_call, self.pending_say = typed, None
         if item["type"] == "function_call_output" and self.race_armed and self.active is None:
             # fault auto_response_race: the server answers the output before the client asks
             self.race_armed = False
@@ -345,6 +351,9 @@ class SimConnection:
         if self.pending_call is not None:
             call, self.pending_call = self.pending_call, None
             return Entry(calls=(call,))
+        if self.pending_say is not None:
+            say, self.pending_say = self.pending_say, None
+            return Entry(say=say)
         entry = self.sim.next_entry()
         if entry is None:
             return Entry(say=self._default_reply())
@@ -361,7 +370,10 @@ class SimConnection:
                              if i.get("type") == "function_call"
                              and i.get("call_id") == item.get("call_id")), "the tool")
                 output = str(item.get("output", ""))
-                outputs.append(f"{name} returned {output[:200]}")
+                if len(output) > _SPOKEN_OUTPUT:  # say so: a cut the listener cannot see
+                    output = f"{output[:_SPOKEN_OUTPUT]} … (cut here; {len(output)} " \
+                             "characters in all)"
+                outputs.append(f"{name} returned {output}")
                 continue
             if outputs:
                 break
@@ -379,17 +391,3 @@ class SimConnection:
 def _item_text(item: dict[str, Any]) -> str:
     return " ".join(str(p.get("text", "")) for p in item.get("content") or []
                     if isinstance(p, dict) and p.get("type") in ("input_text", "text"))
-
-
-def _slash_call(text: str) -> Call | None:
-    """``/call lookup_order order_id=1234`` makes the simulated model call that tool."""
-    if not text.startswith("/call "):
-        return None
-    try:
-        words = shlex.split(text[len("/call "):])
-    except ValueError:
-        words = text[len("/call "):].split()
-    if not words:
-        return None
-    arguments = dict(w.split("=", 1) for w in words[1:] if "=" in w)
-    return Call(name=words[0], arguments=arguments)

@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from agentrun.sim._audio import chunk_b64
+from agentrun.sim._builtins import INTERNAL_NAMES, canned_result
 from agentrun.sim._scenario import Call, Entry, Fault
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ async def respond(conn: SimConnection, response: Response, entry: Entry, text_on
     rid = response.id
     await _inject(conn, fault)
     if entry.calls:
-        await _emit_calls(conn, response, entry.calls, fault)
+        spoken = await _emit_calls(conn, response, entry.calls, fault)
+        if spoken:  # server-side tools: the model speaks their results in the same response
+            await _emit_say(conn, response, Entry(say=" ".join(spoken)), fault, text_only)
     else:
         await _emit_say(conn, response, entry, fault, text_only)
     if conn.active is not response:
@@ -93,12 +96,23 @@ async def _close_now(conn: SimConnection, code: int) -> None:
     raise Closed
 
 async def _emit_calls(conn: SimConnection, response: Response, calls: tuple[Call, ...],
-                      fault: Fault) -> None:
+                      fault: Fault) -> list[str]:
+    """Emit each call; built-ins run here, on the server. Returns what to say about those."""
+    spoken: list[str] = []
+    enabled = {t.get("type") for t in conn.session.get("tools") or [] if isinstance(t, dict)}
     for index, call in enumerate(calls):
         call_id = conn.sim.next_id("call")
+        name = call.name
+        if call.name in INTERNAL_NAMES:
+            if call.name not in enabled:
+                spoken.append(f"(simulated) {call.name} is not enabled for this agent; add it "
+                              "under tools: to use it.")
+                continue
+            name = INTERNAL_NAMES[call.name]
+            spoken.append(canned_result(call.name, call.arguments)[1])
         item = {"id": conn.sim.next_id("item"), "object": "realtime.item",
                 "type": "function_call", "status": "in_progress", "call_id": call_id,
-                "name": call.name, "arguments": ""}
+                "name": name, "arguments": ""}
         response.output.append(item)
         # the item (with call_id) comes before arguments.done (reference §3.3, §8)
         await conn.send({"type": "response.output_item.added", "response_id": response.id,
@@ -115,10 +129,11 @@ async def _emit_calls(conn: SimConnection, response: Response, calls: tuple[Call
         await conn.send({"type": "response.function_call_arguments.delta", **common,
                          "delta": arguments}, call_id)
         await conn.send({"type": "response.function_call_arguments.done", **common,
-                         "name": call.name, "arguments": arguments}, call_id)
+                         "name": name, "arguments": arguments}, call_id)
         item.update(status="completed", arguments=arguments)
         await conn.send({"type": "response.output_item.done", "response_id": response.id,
                          "output_index": index, "item": item}, call_id)
+    return spoken
 
 async def _emit_say(conn: SimConnection, response: Response, entry: Entry, fault: Fault,
                     text_only: bool) -> None:
