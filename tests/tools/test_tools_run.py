@@ -99,9 +99,12 @@ def test_an_exception_becomes_an_error_output_without_traceback(
     caplog.set_level(logging.DEBUG, logger="agentrun.tools")
     result = run(Tool.from_function(explode, source="acme 1.0"), '{"order_id": "42"}')
     assert not result.ok
+    # the model gets no internals: the message of an arbitrary exception stays local
     assert json.loads(result.output) == {
-        "error": "explode failed: RuntimeError: disk on fire while reading 42"}
-    assert "Traceback" not in result.output
+        "error": "explode failed with an internal error (RuntimeError)"}
+    assert "Traceback" not in result.output and "disk" not in result.output
+    assert result.traceback is not None and "Traceback" in result.traceback \
+        and "disk on fire while reading 42" in result.traceback
     assert result.error == ("tool explode [acme 1.0] call call_7: raised RuntimeError: disk on "
                             f"fire while reading 42 ({result.seconds:.3f} s)")
     warning, debug = caplog.records
@@ -201,8 +204,7 @@ class Opaque:
     ({"nested": Point(3, 4), "ü": "ünïcode"}, '{"nested":{"x":3,"y":4},"ü":"ünïcode"}'),
     (Mood.HAPPY, "happy"),
     (Level.HIGH, "3"),
-    (Opaque(), "<opaque thing>"),
-    (b"bytes", "b'bytes'"),
+    ({"when": date(2026, 1, 2), "tags": {"a"}}, '{"when":"2026-01-02","tags":["a"]}'),
 ])
 def test_results_are_encoded_once(value: Any, output: str) -> None:
     def tool() -> Any:
@@ -233,7 +235,56 @@ def test_a_result_that_cannot_be_encoded_is_a_failure() -> None:
         return Broken()
 
     result = run(Tool.from_function(tool))
-    assert json.loads(result.output) == {"error": "tool failed: ValueError: no text for you"}
+    assert json.loads(result.output) == {"error": (
+        "tool failed: it returned a Broken, which agentrun cannot send to the model; return "
+        "text, numbers, lists, dicts, dataclasses or pydantic models")}
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (b"\xff\x00", "tool failed: it returned bytes, which agentrun cannot send to the model; "
+                   "decode it to text first"),
+    ({"blob": bytearray(b"x")}, "tool failed: it returned bytearray, which agentrun cannot "
+                                "send to the model; decode it to text first"),
+    (Opaque(), "tool failed: it returned a Opaque, which agentrun cannot send to the model; "
+               "return text, numbers, lists, dicts, dataclasses or pydantic models"),
+    ([1, Opaque()], "tool failed: it returned a Opaque, which agentrun cannot send to the "
+                    "model; return text, numbers, lists, dicts, dataclasses or pydantic models"),
+])
+def test_bytes_and_objects_are_error_outputs_never_a_repr(value: Any, message: str) -> None:
+    def tool() -> Any:
+        """T."""
+        return value
+
+    result = run(Tool.from_function(tool))
+    assert not result.ok
+    assert json.loads(result.output) == {"error": message}
+    assert "<" not in result.output and "b'" not in result.output
+
+
+def test_a_request_error_is_told_to_the_model_in_one_line() -> None:
+    def lookup(order_id: str) -> None:
+        """T."""
+        raise LookupError(f"no order {order_id}\n(at /srv/orders.db)")
+
+    result = run(Tool.from_function(lookup), '{"order_id": "7"}')
+    assert json.loads(result.output) == {"error": "lookup failed: LookupError: no order 7"}
+
+
+def test_records_the_tool_logs_during_its_call_come_back_with_the_result() -> None:
+    def noisy(ctx: ToolContext) -> str:
+        """T."""
+        ctx.logger.info("looking up %s", "42")
+        logging.getLogger("elsewhere").warning("not the tool's")
+        try:
+            raise KeyError("k")
+        except KeyError:
+            ctx.logger.exception("lookup failed")
+        return "done"
+
+    result = run(Tool.from_function(noisy))
+    assert result.logs[0] == "INFO agentrun.tools.noisy: looking up 42"
+    assert result.logs[1].startswith("ERROR agentrun.tools.noisy: lookup failed\nTraceback")
+    assert len(result.logs) == 2
 
 
 def test_only_declared_tools_can_be_called() -> None:

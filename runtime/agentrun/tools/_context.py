@@ -8,6 +8,7 @@ The runtime injects it; the model never sees that parameter. Imports nothing of 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -31,8 +32,15 @@ class ToolContext(Generic[ConfigT]):
         config: the validated config model instance, or the raw dict without a model.
         variables: the call's variables (e.g. ``caller``, ``call_id``); read-only.
         call_id: the id of this function call, as the model sent it.
-        logger: a logger named ``agentrun.tools.<name>``; use it instead of print.
+        logger: a logger named ``agentrun.tools.<name>``; use it instead of print. Its
+            records reach the operator (stderr with ``-v``) and the call record.
         state: a dict shared by every tool of one conversation (e.g. a cart being built).
+        abandoned: set when agentrun stops waiting for this call: it timed out, or the call
+            ended. The model has then been told the call failed (or the caller is gone), so a
+            tool with side effects should check ``ctx.abandoned.is_set()`` before committing
+            one, and can sleep with ``ctx.abandoned.wait(seconds)`` to wake up early. A plain
+            (synchronous) function cannot be stopped: it runs on in a daemon thread that never
+            keeps the process alive, and its result is dropped.
     """
 
     name: str
@@ -41,3 +49,4 @@ class ToolContext(Generic[ConfigT]):
     call_id: str = ""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("agentrun.tools"))
     state: dict[str, Any] = field(default_factory=dict)
+    abandoned: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -16,12 +16,36 @@ from typing import Any
 import pydantic_core
 from pydantic import BaseModel
 
-__all__ = ["MAX_OUTPUT_CHARS", "ToolResult", "encode_output", "error_output"]
+__all__ = ["MAX_OUTPUT_CHARS", "ToolResult", "UnencodableResult", "encode_output",
+           "error_output"]
 
 MAX_OUTPUT_CHARS = 16 * 1024
 """Outputs longer than this are cut: a huge result costs latency and crowds the model's context."""
 
 _JSON_TYPES = (dict, list, tuple, int, float, bool, type(None), BaseModel, Enum)
+_BINARY = (bytes, bytearray, memoryview)
+
+
+class UnencodableResult(TypeError):
+    """A tool returned a value that cannot become text for the model (bytes, an object)."""
+
+
+def _refuse(value: Any) -> Any:
+    # pydantic_core.to_json calls this for any value it has no JSON form for
+    raise UnencodableResult(f"returned a {type(value).__name__}, which agentrun cannot send "
+                            "to the model; return text, numbers, lists, dicts, dataclasses or "
+                            "pydantic models")
+
+
+def _check_binary(value: Any, depth: int = 0) -> None:
+    """Bytes anywhere in a plain container are refused (JSON has no bytes; base64 or a
+    lossy decode would be a guess)."""
+    if isinstance(value, _BINARY):
+        raise UnencodableResult(f"returned {type(value).__name__}, which agentrun cannot send "
+                                "to the model; decode it to text first")
+    if depth < 20 and isinstance(value, dict | list | tuple | set | frozenset):
+        for item in value.values() if isinstance(value, dict) else value:
+            _check_binary(item, depth + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +59,9 @@ class ToolResult:
         seconds: wall time from arguments received to output ready.
         name: the tool name the model called.
         call_id: the call id the model sent.
+        traceback: on an exception, its full traceback (for the operator, never the model).
+        logs: the records the tool logged during the call, formatted
+            (``LEVEL name: message``), for the operator and the call record.
     """
 
     output: str
@@ -43,6 +70,8 @@ class ToolResult:
     seconds: float = 0.0
     name: str = ""
     call_id: str = ""
+    traceback: str | None = None
+    logs: tuple[str, ...] = ()
 
 
 def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -51,20 +80,30 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
     Args:
         value: what the tool returned. ``str`` is sent as is; dicts, lists, numbers, bools, None,
             enums, pydantic models and dataclass instances as JSON (nested values too: datetimes,
-            enums, paths…); anything else as ``str(value)``.
+            dates, decimals, UUIDs, paths, sets, enums…).
         limit: the maximum length before the output is cut with a note saying so.
 
     Returns:
         The output text.
+
+    Raises:
+        UnencodableResult: bytes (anywhere), or an object with no JSON form: the tool's result
+            is then an error output, never a Python repr.
     """
     if isinstance(value, str):
         text = str.__str__(value)  # a str-based Enum member is sent as its value, not "Cls.A"
-    elif isinstance(value, _JSON_TYPES) or (
+    elif isinstance(value, (*_JSON_TYPES, set, frozenset)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
-        text = pydantic_core.to_json(value, fallback=str).decode()
+        _check_binary(value)
+        try:
+            text = pydantic_core.to_json(value, fallback=_refuse).decode()
+        except pydantic_core.PydanticSerializationError as exc:
+            # pydantic wraps our message: "Error serializing to JSON: UnencodableResult: …"
+            raise UnencodableResult(str(exc).split("UnencodableResult: ", 1)[-1]) from None
     else:
-        text = str(value)
+        _check_binary(value)
+        _refuse(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates (e.g. a surrogateescape'd file name)

@@ -3,16 +3,32 @@
 A call never raises (except cancellation): bad JSON, invalid arguments, a timeout, an exception or
 an unencodable result all become a ``ToolResult`` with ``ok=False``, an ``{"error": ...}`` output
 for the model and a full line for the local log, so no path leaves the model waiting
-(STYLE.md checklist item 6). Plain functions run in a worker thread so they never block audio.
+(STYLE.md checklist item 6).
+
+What the model sees of a failure is short and free of internals: for an ``agentrun.ToolError``,
+``ValueError`` or ``LookupError`` (errors about the request, which a tool words for its caller)
+the first line of the message; for anything else (``OSError``, database errors, bugs) only the
+exception's type. The operator gets everything: the full line, the traceback
+(``ToolResult.traceback``) and every record the tool logged during the call
+(``ToolResult.logs``), which the session shows with ``-v`` and hands to the call record.
+
+Plain functions run in a daemon thread of their own, so they never block audio and a hung one
+never keeps the process alive (issue 9): when the call times out or ends, the tool's
+``ToolContext.abandoned`` is set, the thread runs on until the function returns, and its result
+is dropped. Async functions are cancelled instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import inspect
 import logging
 import re
+import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -20,9 +36,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentrun.errors import ToolLoadError
+from agentrun.errors import ToolError, ToolLoadError
 from agentrun.tools._context import ToolContext
-from agentrun.tools._result import ToolResult, encode_output, error_output
+from agentrun.tools._result import ToolResult, UnencodableResult, encode_output, error_output
 from agentrun.tools._schema import FunctionInfo, describe_function
 
 __all__ = ["DEFAULT_TIMEOUT", "Tool", "ToolConfigError", "format_validation_error"]
@@ -31,6 +47,36 @@ DEFAULT_TIMEOUT = 10.0
 """Seconds a call may take unless the YAML says ``timeout:``."""
 
 _log = logging.getLogger("agentrun.tools")
+
+# Records a tool logs during a call (its ctx.logger is a child of agentrun.tools) are collected
+# for that call: a context variable names the call's list, and a context-copying thread carries
+# it into a plain function's thread. Records of other calls and other code are not touched.
+_CAPTURE: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "agentrun_tool_logs", default=None)
+_MAX_LOG_LINES = 200
+
+
+class _CallLogs(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _CAPTURE.get()
+        if sink is None or len(sink) >= _MAX_LOG_LINES:
+            return
+        try:
+            line = f"{record.levelname} {record.name}: {record.getMessage()}"
+            if record.exc_info and record.exc_info[0] is not None:
+                line += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        except Exception:  # a record that cannot format must not break the tool
+            line = f"{record.levelname} {record.name}: (unformattable log record)"
+        sink.append(line)
+
+
+_log.addHandler(_CallLogs())
+if _log.level == logging.NOTSET:
+    _log.setLevel(logging.INFO)  # a tool's info lines are for the operator (-v, call record)
+
+# Exception types whose message is about the request and worded for the caller; any other
+# exception's text may hold internals (paths, SQL, hosts) and stays with the operator.
+_TOLD_TO_MODEL = (ToolError, ValueError, LookupError)
 
 
 class ToolConfigError(ToolLoadError):
@@ -97,7 +143,8 @@ class Tool:
         source: where it came from, for messages (``agentrun-orders 0.1.0 (entry point …)``).
         logger: ``agentrun.tools.<name>``, handed to the tool as ``ToolContext.logger``.
 
-    A timed-out plain function cannot be stopped: its worker thread runs on and its result is
+    A timed-out plain function cannot be stopped: its daemon thread runs on (never keeping the
+    process alive), ``ToolContext.abandoned`` is set so it can notice, and its result is
     dropped. Prefer ``async def`` for tools that wait on the network.
     """
 
@@ -217,6 +264,7 @@ class Tool:
                 positional.append(value)
             else:
                 keywords[param] = value
+        abandoned = threading.Event()
         if self.info.context_param is not None:
             keywords[self.info.context_param] = ToolContext(
                 name=self.name,
@@ -225,48 +273,104 @@ class Tool:
                 call_id=call_id,
                 logger=self.logger,
                 state={} if state is None else state,
+                abandoned=abandoned,
             )
         import asyncio  # here, not at the top: `agentrun check` builds tools but runs none
 
+        logs: list[str] = []
+        token = _CAPTURE.set(logs)
         scope = asyncio.timeout(self.timeout)
         try:
             async with scope:
                 if self.info.is_async:
                     value = await self.function(*positional, **keywords)
                 else:
-                    value = await asyncio.to_thread(self.function, *positional, **keywords)
+                    value = await _in_daemon_thread(self.function, positional, keywords,
+                                                    f"agentrun-tool-{self.name}")
                 if inspect.isawaitable(value):
                     value = await value
             output = encode_output(value)
         except TimeoutError as exc:
+            abandoned.set()
             if not scope.expired():  # the tool's own TimeoutError (e.g. an HTTP client's)
-                return self._crashed(start, call_id, exc)
+                return self._crashed(start, call_id, exc, logs)
             seconds = f"{self.timeout:g} s"
             return self._failed(start, call_id, f"{self.name} timed out after {seconds}",
-                                f"timed out after {seconds}", None)
+                                f"timed out after {seconds} (abandoned)", None, logs)
+        except UnencodableResult as exc:
+            return self._failed(start, call_id, f"{self.name} failed: it {exc}",
+                                f"returned a value agentrun cannot encode: {exc}", None, logs)
         except Exception as exc:  # a plugin may raise anything; the model still gets an answer
-            return self._crashed(start, call_id, exc)
+            return self._crashed(start, call_id, exc, logs)
+        except BaseException:  # cancelled (the call ended): a tool still running is abandoned
+            abandoned.set()
+            raise
+        finally:
+            _CAPTURE.reset(token)
         return ToolResult(output=output, seconds=time.perf_counter() - start, name=self.name,
-                          call_id=call_id)
+                          call_id=call_id, logs=tuple(logs))
 
-    def _crashed(self, start: float, call_id: str, exc: BaseException) -> ToolResult:
-        cause = type(exc).__name__
+    def _crashed(self, start: float, call_id: str, exc: BaseException,
+                 logs: list[str] | None = None) -> ToolResult:
+        kind = type(exc).__name__
         text = str(exc).strip()
-        if text:
-            cause = f"{cause}: {text[:_MAX_MESSAGE]}"
-        return self._failed(start, call_id, f"{self.name} failed: {cause}",
-                            f"raised {type(exc).__name__}: {text}", exc)
+        first = text.splitlines()[0][:_MAX_MESSAGE] if text else ""
+        if isinstance(exc, (*_TOLD_TO_MODEL, TimeoutError)) and first:
+            model_text = f"{self.name} failed: {kind}: {first}"
+        else:
+            model_text = f"{self.name} failed with an internal error ({kind})"
+        return self._failed(start, call_id, model_text, f"raised {kind}: {text}", exc, logs)
 
     def _failed(self, start: float, call_id: str, model_text: str, log_text: str,
-                exc: BaseException | None) -> ToolResult:
+                exc: BaseException | None, logs: list[str] | None = None) -> ToolResult:
         seconds = time.perf_counter() - start
         origin = f" [{self.source}]" if self.source else ""
         line = f"tool {self.name}{origin} call {call_id or '-'}: {log_text} ({seconds:.3f} s)"
         _log.warning("%s", line)
+        trace = None
         if exc is not None:
             _log.debug("tool %s call %s traceback", self.name, call_id, exc_info=exc)
+            trace = "".join(traceback.format_exception(exc)).rstrip()
         return ToolResult(output=error_output(model_text), ok=False, error=line, seconds=seconds,
-                          name=self.name, call_id=call_id)
+                          name=self.name, call_id=call_id, traceback=trace,
+                          logs=tuple(logs or ()))
+
+
+async def _in_daemon_thread(function: Callable[..., Any], args: list[Any],
+                            kwargs: dict[str, Any], name: str) -> Any:
+    """Run a plain function in a daemon thread of its own and await its result.
+
+    Not ``asyncio.to_thread``: the default executor's threads are joined when the loop and the
+    interpreter shut down, so one hung tool would keep the process alive forever. A daemon
+    thread never does; cancelling this coroutine stops the wait, not the thread.
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()  # the call's log capture goes along
+
+    def settle(ok: bool, value: Any) -> None:
+        if future.done():
+            return  # abandoned: the result is dropped
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def work() -> None:
+        try:
+            result = context.run(function, *args, **kwargs)
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            ok, result = False, exc
+        else:
+            ok = True
+        # the loop may be gone (the process is ending): then nobody waits for this result
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, ok, result)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
 
 
 def format_validation_error(exc: ValidationError) -> str:
