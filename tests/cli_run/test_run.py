@@ -113,7 +113,7 @@ def test_reconnect_mid_call_resends_the_session_and_restores_history(
     errors = result.stderr.splitlines()
     assert ("agentrun: warning: connection lost (close code 1011: simulated fault); "
             "reconnecting") in errors
-    assert "agentrun: reconnected; resuming the conversation" in errors
+    assert "agentrun: reconnected: conversation resumed, 2 items restored" in errors
     assert stdout_lines(result)[-3:] == ["agent: (simulated) You said: first",
                                          "user: second",
                                          "agent: (simulated) You said: second"]
@@ -146,16 +146,24 @@ def test_reconnect_after_a_tool_call_goes_on(tmp_path: pathlib.Path, agentrun: A
     assert len({o["item"]["call_id"] for o in outputs}) == 1
 
 
-def test_a_call_ended_by_the_service_mid_reply_still_ends_the_agent_line(
-        tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
-    with simulator({"responses": [{"say": "this reply is cut by a normal close",
-                                   "fault": {"close": 1000}}]}) as sim:
+@pytest.mark.parametrize("code", [1000, 1001])
+def test_the_session_limit_close_reconnects_and_answers_the_last_question(
+        tmp_path: pathlib.Path, agentrun: Any, simulator: Any, code: int) -> None:
+    """Issue 9, bug 3: the service ends a session at its length limit with an error and a
+    normal close; the call goes on, resumed, and the question is answered."""
+    limit = {"type": "invalid_request_error", "code": "session_expired",
+             "message": "Your session hit the maximum duration of 60 minutes."}
+    with simulator({"responses": [{"say": "this reply is cut by the session limit",
+                                   "fault": {"error": limit, "close": code}}]}) as sim:
         result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url,
                           input="first\n")
-    assert result.returncode == 1
-    assert result.stderr.endswith("the service closed the connection (1000)\n")
-    assert result.stdout.endswith("\n")  # the cut line is ended, not glued to what follows
-    assert stdout_lines(result)[-1].startswith("agent: this reply")
+    assert result.returncode == 0, result.stderr
+    assert f"the service closed the connection ({code}); reconnecting" in result.stderr
+    assert "conversation resumed" in result.stderr
+    lines = stdout_lines(result)
+    assert any(line.startswith("agent: this reply") for line in lines)  # the cut line ended
+    assert lines[-1] == "agent: (simulated) You said: first"
+    assert sim.connections == 2
 
 
 def test_a_typed_line_that_is_not_utf8_is_sent_with_a_replacement_character(

@@ -100,8 +100,10 @@ class ToolCallDone:
         arguments: the JSON text of its arguments.
         output: what was sent to the model.
         ok: False when it failed (bad arguments, timeout, exception, unknown tool).
-        error: on failure, the full operator-facing line (never sent to the model).
+        error: on failure, the full operator-facing line, then the traceback when the tool
+            raised (never sent to the model).
         seconds: wall time from its start to its output.
+        logs: the records the tool logged during the call (``LEVEL logger: message``).
     """
 
     call_id: str
@@ -111,6 +113,7 @@ class ToolCallDone:
     ok: bool
     error: str | None
     seconds: float
+    logs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,17 @@ feeds it what arrives: server frames, the caller's stream (``Endpoint.caller``: 
 audio, turn ends, keypad digits), tool results, and lost connections. One ``asyncio.TaskGroup``
 owns the receive loop, the caller pump and every tool call, so nothing outlives the call
 (STYLE §1, §6). Observers (call records, metrics) see everything and steer nothing. A
-retryable close (1006, 1011–1014) reconnects with backoff and resumes (the conversation resends
-the session and restores the items); a failing tool never ends the call, and the model always
-gets an output. Imports engine, transport, io and errors; never spec or YAML.
+retryable close (1006, 1011–1014), and a normal close (1000/1001) while the call is still live
+(the service's session-length limit), reconnects with backoff and resumes (the conversation
+resends the session and restores the items); a failing tool never ends the call, and the model
+always gets an output. A watchdog task ticks the conversation at its ``next_deadline``
+(CONTRACTS §3.4). Imports engine, transport, io and errors; never spec or YAML.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -164,9 +167,10 @@ class Session:
         observers: watch the call (records, metrics); they never change it.
         backoff_delays: makes the reconnect delays (tests pass zeros).
         max_reconnect_attempts: attempts per outage before giving up.
-        handshake_timeout: seconds the server may stay silent before the session is set up;
-            then the connection counts as failed (and is retried), so a caller is never left
-            waiting on a server that accepted the socket but never answers.
+        handshake_timeout: seconds a new connection may take to say ``conversation.created``
+            (pings do not extend it); then it counts as failed (and is retried), so a caller is
+            never left waiting on a server that accepted the socket but never answers. The
+            wait for ``session.updated`` is the conversation's ``configure`` watchdog.
         clock: monotonic seconds, passed to the conversation as ``now``.
     """
 
@@ -190,6 +194,11 @@ class Session:
         self._max_attempts = max_reconnect_attempts
         self._handshake_timeout = handshake_timeout
         self._outages = 0  # consecutive connection failures without the session becoming ready
+        self._normal_closes = 0  # consecutive normal closes with no response in between
+        self._responses_at_close = -1
+        self._handshake_deadline = 0.0  # loop time by which conversation.created must come
+        self._wake_at: float | None = None  # the deadline the watchdog task sleeps until
+        self._rearm = asyncio.Event()  # an earlier deadline appeared: the watchdog recomputes
         self._tool_tasks: set[asyncio.Task[None]] = set()  # owned by the task group; for cancel
         self._clock = clock
         self._conv: Conversation | None = None
@@ -267,9 +276,10 @@ class Session:
                     self._tg = tg
                     receiver = tg.create_task(self._receive_loop(), name="agentrun-receive")
                     pump = tg.create_task(self._caller_pump(), name="agentrun-caller")
+                    watchdog = tg.create_task(self._watchdog_loop(), name="agentrun-watchdog")
                     await self._ended.wait()
                     # the call is over: stop listening, reading and any tool still running
-                    for task in (receiver, pump, *self._tool_tasks):
+                    for task in (receiver, pump, watchdog, *self._tool_tasks):
                         task.cancel()
             except BaseExceptionGroup as group:
                 raise _first_error(group) from None
@@ -290,23 +300,29 @@ class Session:
 
     async def _connect_first(self) -> Transport:
         try:
-            return await self._connect()
+            transport = await self._connect()
         except TransportError as exc:
             if not exc.retryable:
                 raise
             return await self._retry_connect(exc)
+        self._handshake_deadline = asyncio.get_running_loop().time() + self._handshake_timeout
+        return transport
 
     async def _retry_connect(self, failure: TransportError) -> Transport:
         delays = self._backoff()
         for attempt in range(1, self._max_attempts + 1):
             await asyncio.sleep(next(delays))
             try:
-                return await self._connect()
+                transport = await self._connect()
             except TransportError as exc:
                 if not exc.retryable:
                     raise
                 failure = exc
                 self._status("info", f"{exc}; retrying ({attempt}/{self._max_attempts})")
+                continue
+            loop = asyncio.get_running_loop()
+            self._handshake_deadline = loop.time() + self._handshake_timeout
+            return transport
         raise TransportError(f"{failure} (gave up after {self._max_attempts} attempts)",
                              code=failure.code) from failure
 
@@ -314,7 +330,12 @@ class Session:
         """The connection dropped mid-call: say so, reconnect, let the conversation resume."""
         assert self._conv is not None and self._transport is not None
         self._outages += 1
-        if self._outages > self._max_attempts:
+        if not failure.retryable:  # a normal close: bounded by closes with no reply between
+            created = self._conv.responses_created
+            same = created == self._responses_at_close
+            self._normal_closes = self._normal_closes + 1 if same else 1
+            self._responses_at_close = created
+        if self._outages > self._max_attempts or self._normal_closes > self._max_attempts:
             raise TransportError(f"{failure} (gave up after {self._max_attempts} attempts)",
                                  code=failure.code) from failure
         self._status("warning", f"{failure}; reconnecting")
@@ -324,7 +345,8 @@ class Session:
         self._transport = await self._retry_connect(failure)
         self._result.reconnects += 1
         self._observe(Reconnected(self._result.reconnects))
-        self._status("info", "reconnected; resuming the conversation")
+        # the conversation says "conversation resumed" once it really is (session.updated)
+        self._status("debug", "reconnected; configuring the session again")
 
     # -- loops ---------------------------------------------------------------------------------
 
@@ -334,7 +356,7 @@ class Session:
             try:
                 text = await self._recv()
             except TransportError as exc:
-                if not exc.retryable:
+                if not (exc.retryable or self._closed_while_live(exc)):
                     raise
                 await self._resume(exc)
                 continue
@@ -345,12 +367,19 @@ class Session:
             if self._outages and self._conv.state in (State.IDLE, State.RESPONDING):
                 self._outages = 0
 
+    def _closed_while_live(self, failure: TransportError) -> bool:
+        """A normal close (1000/1001) while the call goes on: a session-length limit, resumed
+        like a dropped connection (issue 9, bug 3)."""
+        assert self._conv is not None
+        return failure.code in (1000, 1001) and self._conv.state is not State.CLOSED \
+            and not self._ended.is_set()
+
     async def _recv(self) -> str:
         assert self._conv is not None and self._transport is not None
-        if self._conv.state not in (State.CONNECTING, State.CONFIGURING):
+        if self._conv.state is not State.CONNECTING:
             return await self._transport.recv()
-        try:
-            async with asyncio.timeout(self._handshake_timeout):
+        try:  # one deadline per connection: pings must not extend it
+            async with asyncio.timeout_at(self._handshake_deadline):
                 return await self._transport.recv()
         except TimeoutError:
             raise TransportError(f"the service did not set up the session within "
@@ -408,6 +437,22 @@ class Session:
 
     # -- actions -------------------------------------------------------------------------------
 
+    async def _watchdog_loop(self) -> None:
+        """Tick the conversation at its ``next_deadline`` (CONTRACTS §3.4)."""
+        assert self._conv is not None
+        conv = self._conv
+        while True:
+            self._rearm.clear()
+            deadline = self._wake_at = conv.next_deadline
+            delay = None if deadline is None else deadline - self._clock()
+            if delay is None or delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._rearm.wait()
+                continue
+            async with self._lock:
+                await self._perform(conv.tick(self._clock()))
+
     async def _perform(self, actions: list[Action]) -> None:
         if self._observers:
             now = self._clock()
@@ -418,6 +463,10 @@ class Session:
                 await self._do_send(action)
             else:
                 self._handlers[type(action)](action)
+        assert self._conv is not None
+        deadline = self._conv.next_deadline
+        if deadline is not None and (self._wake_at is None or deadline < self._wake_at):
+            self._rearm.set()  # only an earlier deadline wakes the watchdog (not every frame)
         if self._ready_for_input():
             # wake waiting channels only when they can go on: waking them on every frame (50
             # audio deltas a second) cost a task switch per frame for a check that fails
@@ -470,18 +519,21 @@ class Session:
     async def _run_tool(self, action: RunTool) -> None:
         assert self._conv is not None
         started = time.perf_counter()
-        output, ok, error = await self._call_tool(action)
+        output, ok, error, logs = await self._call_tool(action)
         self._endpoint.show_tool_call(ToolCallView(action.call_id, action.name,
                                                    action.arguments, output, ok))
         if self._observers:
             self._observe(ToolCallDone(action.call_id, action.name, action.arguments, output,
-                                       ok, error, time.perf_counter() - started))
+                                       ok, error, time.perf_counter() - started, logs))
         async with self._lock:
             await self._perform(self._conv.tool_finished(action.call_id, output, self._clock()))
 
-    async def _call_tool(self, action: RunTool) -> tuple[str, bool, str | None]:
+    async def _call_tool(self, action: RunTool
+                         ) -> tuple[str, bool, str | None, tuple[str, ...]]:
+        """Run the call; (output, ok, operator error with traceback, the tool's log lines)."""
         if self._tools is None:
-            return f"error: no tool named {action.name!r} is available", False, "no tool runner"
+            return (f"error: no tool named {action.name!r} is available", False,
+                    "no tool runner", ())
         try:
             result = await self._tools.call(action.name, action.arguments,
                                             call_id=action.call_id, variables=self._variables,
@@ -491,10 +543,19 @@ class Session:
             # still get an output (a silent call is the worse bug), and the traceback is logged
             _log.exception("tool runner raised for %s", action.name)
             return (f"error: the tool {action.name} failed unexpectedly "
-                    f"({type(exc).__name__})", False, repr(exc))
+                    f"({type(exc).__name__})", False, repr(exc), ())
+        # the operator sees everything (debug lines show with -v); the model saw a short text
+        logs = tuple(getattr(result, "logs", ()) or ())
+        for line in logs:
+            self._status("debug", f"tool {action.name}: {line}")
+        error = result.error
+        trace = getattr(result, "traceback", None)
         if not result.ok:
-            self._status("warning", result.error or f"tool {action.name} failed")
-        return result.output, result.ok, result.error
+            self._status("warning", error or f"tool {action.name} failed")
+            if trace:
+                self._status("debug", trace)
+                error = f"{error}\n{trace}"
+        return result.output, result.ok, error, logs
 
     # -- observers -----------------------------------------------------------------------------
 
