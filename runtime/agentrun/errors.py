@@ -8,8 +8,8 @@ imports nothing of ours.
   * SpecError                   exit 2, one problem in an agent file (file:line:col + hint)
     * SpecErrors                exit 2, every problem found in one file, reported at once
   * ToolError                   a tool could not be found, loaded or run
-    * ToolNotFound              no installed plugin provides the name
-    * ToolLoadError             a plugin failed to import or names nothing callable
+    * ToolNotFound              exit 2, no installed plugin provides the name
+    * ToolLoadError             exit 2, a plugin failed to import or names nothing callable
     * ToolArgumentsError        the model's arguments did not validate
     * ToolTimeout               the call ran past its timeout
     * ToolFailed                the tool raised
@@ -137,9 +137,13 @@ class ToolError(AgentrunError):
 class ToolNotFound(ToolError):
     """No installed plugin (and no built-in) provides this tool name."""
 
+    exit_code = 2  # a name the person typed (``agentrun tools show NAME``): bad input
+
 
 class ToolLoadError(ToolError):
     """A plugin failed to import, or its entry point names nothing callable."""
+
+    exit_code = 2  # the installation needs fixing before anything can run
 
 
 class ToolArgumentsError(ToolError):

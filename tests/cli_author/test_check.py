@@ -100,4 +100,5 @@ def test_check_renders_once_to_find_runtime_mistakes(invoke: Invoke, tmp_path: P
 def test_check_needs_a_file(invoke: Invoke) -> None:
     result = invoke("check")
     assert result.exit_code == 2
-    assert "Missing argument 'FILE...'" in result.stderr
+    assert result.stderr == ("agentrun: missing argument 'FILE...' "
+                             "(see 'agentrun check --help')\n")

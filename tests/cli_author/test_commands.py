@@ -45,16 +45,16 @@ def test_render_reports_bad_values_at_the_variable(invoke: Invoke) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--var", "clinic"], "Invalid value for --var: 'clinic' is not NAME=VALUE (e.g. --var "
+    (["--var", "clinic"], "invalid value for --var: 'clinic' is not NAME=VALUE (e.g. --var "
                           "company=Acme)"),
-    (["--now", "monday"], "Invalid value for --now: 'monday' is not a time like "
+    (["--now", "monday"], "invalid value for --now: 'monday' is not a time like "
                           "2026-03-02T09:30"),
 ])
 def test_render_option_mistakes(invoke: Invoke, args: list[str], message: str) -> None:
     result = invoke("render", BOOKING, *args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines()[-1] == f"Error: {message}"
+    assert result.stderr == f"agentrun: {message}\n"  # one line, no usage block
 
 
 def test_schema_prints_the_json_schema_and_the_reference(invoke: Invoke) -> None:
@@ -123,5 +123,5 @@ def test_a_misspelt_command_is_named_with_a_suggestion() -> None:
     result = CliRunner().invoke(main, ["chek", "agents/support.yaml"])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Error: no command 'chek' (did you mean 'check'?)" in result.stderr
+    assert result.stderr == "agentrun: no command 'chek' (did you mean 'check'?)\n"
     assert "Traceback" not in result.stderr

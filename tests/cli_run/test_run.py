@@ -183,7 +183,7 @@ def test_a_rejected_api_key_exits_3_with_one_clear_line(
         result = agentrun(str(write_agent(tmp_path)), "--url", sim.url, input="hi\n",
                           env_extra={"XAI_API_KEY": "a-wrong-key"})
     assert result.returncode == 3
-    assert result.stderr == ("the service rejected the API key (HTTP 401): "
+    assert result.stderr == ("agentrun: the service rejected the API key (HTTP 401): "
                              "check XAI_API_KEY\n")
     assert result.stdout == ""
 

@@ -101,8 +101,14 @@ def test_client_event_union_round_trips_what_we_send() -> None:
 def test_connection_url_puts_the_quoted_model_in_the_query() -> None:
     assert GROK.connection_url("wss://api.x.ai/v1/realtime", "grok-voice-latest") == \
         "wss://api.x.ai/v1/realtime?model=grok-voice-latest"
-    assert GROK.connection_url("ws://127.0.0.1:9/v1/realtime?model=old&x=1", "a b/c") == \
+    assert GROK.connection_url("ws://127.0.0.1:9/v1/realtime?model=&x=1", "a b/c") == \
         "ws://127.0.0.1:9/v1/realtime?x=1&model=a%20b%2Fc"
+
+
+def test_connection_url_keeps_a_model_the_url_already_names() -> None:
+    # `--url wss://proxy/v1/realtime?model=grok-x`: the command line wins over the agent file
+    url = "ws://127.0.0.1:9/v1/realtime?model=grok-voice-beta&x=1"
+    assert GROK.connection_url(url, "grok-voice-latest") == url
 
 
 @pytest.mark.parametrize(("error", "verdict"), [

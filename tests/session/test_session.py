@@ -183,7 +183,7 @@ def test_no_server_at_all_gives_up_after_the_configured_attempts() -> None:
 
     with pytest.raises(TransportError) as info:
         asyncio.run(main())
-    assert str(info.value).endswith("connection refused (gave up after 2 attempts)")
+    assert str(info.value).endswith("is the port right?) (gave up after 2 attempts)")
 
 
 def test_a_server_that_never_sets_up_the_session_is_retried_then_reported() -> None:

@@ -78,8 +78,9 @@ def test_show_json_and_a_tool_without_config() -> None:
 
 def test_show_an_unknown_name_suggests_the_closest() -> None:
     code, out, err = invoke("tools", "show", "lookup_ordr")
-    assert (code, out) == (1, "")
-    assert err == "no installed plugin provides 'lookup_ordr' (did you mean 'lookup_order'?)\n"
+    assert (code, out) == (2, "")
+    assert err == ("agentrun: no installed plugin provides 'lookup_ordr' (did you mean "
+                   "'lookup_order'?)\n")
 
 
 def test_broken_plugins_are_reported_not_fatal(plugins: PluginDir) -> None:
@@ -90,7 +91,8 @@ def test_broken_plugins_are_reported_not_fatal(plugins: PluginDir) -> None:
     assert err == ("problem: cannot load tool 'broken_tool' from acme-broken 0.3.0 (entry point "
                    "broken_tool = acme_broken:tool): import failed: ImportError: needs libfoo\n")
     code, _, err = invoke("tools", "show", "broken_tool")
-    assert code == 1 and err.startswith("cannot load tool 'broken_tool' from acme-broken 0.3.0")
+    assert code == 2 and err.startswith("agentrun: cannot load tool 'broken_tool' from "
+                                        "acme-broken 0.3.0")
 
 
 def test_help_shows_a_yaml_author_how_to_use_tools() -> None:

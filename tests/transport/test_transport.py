@@ -69,7 +69,8 @@ def test_nothing_listening_is_retryable() -> None:
         assert info.value.retryable
         return str(info.value)
 
-    assert asyncio.run(main()).endswith(": connection refused")
+    assert asyncio.run(main()).endswith(": connection refused (nothing listens there: is the "
+                                        "server running, and is the port right?)")
 
 
 def test_frames_flow_and_a_1011_close_is_retryable_with_its_code() -> None:

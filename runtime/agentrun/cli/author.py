@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["check", "new", "parse_assignments", "render", "schema"]
 
+_CALL_FACTS = ("caller", "call_id")
+"""The ``call.*`` names templates see (``spec/_template.py``); ``render --call`` sets them."""
+
 
 def parse_assignments(values: Iterable[str], option: str = "--var") -> dict[str, str]:
     """``["company=Acme", "count=3"]`` → ``{"company": "Acme", "count": "3"}``.
@@ -131,7 +134,7 @@ def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: st
     from agentrun.spec import load_spec, render_instructions
 
     values = parse_assignments(variables)
-    facts = parse_assignments(call, "--call")
+    facts = _call_facts(parse_assignments(call, "--call"))
     moment = None
     if now is not None:
         try:
@@ -141,6 +144,24 @@ def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: st
                                      param_hint="--now") from None
     spec = load_spec(file)
     click.echo(render_instructions(spec, values, call=facts, now=moment))
+
+
+def _call_facts(facts: dict[str, str]) -> dict[str, str]:
+    """Refuse a ``--call`` name templates never see: a typo would render as an empty value.
+
+    Raises:
+        click.BadParameter: an unknown name, with the closest known one.
+    """
+    import difflib
+
+    for name in facts:
+        if name not in _CALL_FACTS:
+            close = difflib.get_close_matches(name, _CALL_FACTS, n=1)
+            known = ", ".join(_CALL_FACTS)
+            hint = f"did you mean '{close[0]}'? known: {known}" if close else f"known: {known}"
+            raise click.BadParameter(f"templates have no call.{name} ({hint})",
+                                     param_hint="--call")
+    return facts
 
 
 @main.command()
@@ -218,6 +239,31 @@ def _schema_modeline(target: Path) -> str:
     return ""
 
 
+def _starter_path(name: str) -> Path:
+    """NAME → the file ``new`` writes; a name that is empty or names a folder is refused.
+
+    Raises:
+        click.BadParameter: nothing to name the file after, or the name is a folder.
+    """
+    from pathlib import Path
+
+    example = "e.g. agentrun new pizza-orders"
+    if not name.strip():
+        raise click.BadParameter(f"the agent needs a name ({example})", param_hint="NAME")
+    if name.endswith(("/", os.sep)) or Path(name).is_dir() or Path(name).name in (".", ".."):
+        raise click.BadParameter(f"'{name}' is a folder; give a file name in it "
+                                 f"(e.g. agentrun new {name.rstrip('/' + os.sep)}/my-agent)",
+                                 param_hint="NAME")
+    file = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    if not file.name.removesuffix(".yaml").removesuffix(".yml").strip(" .-_"):
+        raise click.BadParameter(f"'{name}' has no name before .yaml ({example})",
+                                 param_hint="NAME")
+    if not file.parent.is_dir():
+        raise click.BadParameter(f"the folder {file.parent} does not exist (create it first)",
+                                 param_hint="NAME")
+    return file
+
+
 @main.command()
 @click.argument("name")
 def new(name: str) -> None:
@@ -231,9 +277,8 @@ def new(name: str) -> None:
       agentrun new agents/front-desk     # writes agents/front-desk.yaml
     """
     import json
-    from pathlib import Path
 
-    file = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    file = _starter_path(name)
     title = file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
     text = _STARTER.format(modeline=_schema_modeline(file), title=title, file=file,
                            name=json.dumps(title, ensure_ascii=False))

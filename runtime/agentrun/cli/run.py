@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from agentrun.cli import main
+from agentrun.cli import EXIT_CODES, INTERRUPTED, main
 from agentrun.errors import AgentrunError
 
 __all__ = ["dry_run_document", "run", "sim"]
@@ -47,7 +47,8 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def dry_run_document(config: Any, url: str, key_env: str, key_set: bool) -> dict[str, Any]:
+def dry_run_document(config: Any, url: str, key_env: str, key_set: bool, *,
+                     custom_url: bool = False) -> dict[str, Any]:
     """What ``--dry-run`` prints: the URL, the (redacted) auth header and the exact
     ``session.update`` event, with a fixed ``event_id`` so the output is reproducible.
 
@@ -56,6 +57,8 @@ def dry_run_document(config: Any, url: str, key_env: str, key_set: bool) -> dict
         url: the connection URL.
         key_env: the environment variable the key comes from.
         key_set: whether that variable is set (its value is never shown).
+        custom_url: the URL came from ``--url``: without a key it is still what a run talks
+            to (only the default URL falls back to the embedded simulator).
 
     Returns:
         A JSON-serialisable document.
@@ -63,13 +66,53 @@ def dry_run_document(config: Any, url: str, key_env: str, key_set: bool) -> dict
     from agentrun.protocol import SessionUpdate
 
     event = SessionUpdate(event_id="dry-run", session=config.session)
+    if key_set:
+        authorization = f"Bearer ${key_env} (redacted)"
+    elif custom_url:
+        authorization = f"none: {key_env} is not set, so no key is sent to this URL"
+    else:
+        authorization = f"none: {key_env} is not set (the embedded simulator would answer)"
     return {
         "url": url,
-        "authorization": f"Bearer ${key_env} (redacted)" if key_set
-        else f"none: {key_env} is not set (the embedded simulator would answer)",
+        "authorization": authorization,
         "greeting": config.greeting,
         "session.update": json.loads(event.model_dump_json(exclude_none=True)),
     }
+
+
+class _RealtimeUrl(click.ParamType):
+    """A ``ws://`` or ``wss://`` URL with a host, checked before anything connects."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> str:
+        from urllib.parse import urlsplit
+
+        text = str(value).strip()
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018  (raises ValueError for a port out of range)
+        except ValueError as exc:
+            self.fail(f"{text!r} is not a URL ({exc})", param, ctx)
+        if parts.scheme in ("http", "https"):
+            secure = "s" if parts.scheme == "https" else ""
+            self.fail(f"{text!r} is an HTTP URL; a realtime endpoint is WebSocket: "
+                      f"ws{secure}://{text.split('://', 1)[1]}", param, ctx)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            self.fail(f"{text!r} is not a WebSocket URL (e.g. ws://127.0.0.1:8765/v1/realtime)",
+                      param, ctx)
+        return text
+
+
+def _env_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--api-key-env`` names an environment variable: letters, digits and ``_``."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise click.BadParameter(f"{value!r} is not an environment variable name "
+                                 "(e.g. XAI_API_KEY)")
+    return value
 
 
 _RUN_HELP = """Talk to the agent in FILE (a YAML agent file).
@@ -94,19 +137,21 @@ Examples:
 """
 
 
-@main.command("run", help=_RUN_HELP)
+@main.command("run", help=_RUN_HELP, epilog=EXIT_CODES)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--text", "text_mode", is_flag=True,
               help="Text console (typed turns, printed replies). The only mode for now.")
-@click.option("--url", metavar="URL",
+@click.option("--url", type=_RealtimeUrl(), metavar="URL",
               help="Realtime endpoint to use instead of wss://api.x.ai/v1/realtime "
-                   "(a proxy, `agentrun sim`, a test server). ?model= is added.")
+                   "(a proxy, `agentrun sim`, a test server). ?model= is added unless the "
+                   "URL has one.")
 @click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
               help="Value of a template variable (repeatable).")
 @click.option("--dry-run", is_flag=True,
               help="Print the URL and the exact session.update as JSON (key redacted); "
                    "connect to nothing.")
 @click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
+              callback=_env_name,
               help="Environment variable holding the API key.")
 @click.option("--now", "now_text", metavar="ISO-TIME",
               help="Render instructions as if it were this time (reproducible dry runs).")
@@ -133,7 +178,8 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
             import asyncio
 
             config = asyncio.run(_opened_config(agent, now))
-        document = dry_run_document(config, target, api_key_env, api_key is not None)
+        document = dry_run_document(config, target, api_key_env, api_key is not None,
+                                    custom_url=url is not None)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     import asyncio
@@ -174,6 +220,23 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 
+class _Port(click.ParamType):
+    """A TCP port: 0 (any free one) to 65535, with a message a non-programmer reads."""
+
+    name = "port"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> int:
+        try:
+            port = int(value)
+        except (TypeError, ValueError):
+            port = -1
+        if not 0 <= port <= 65535:
+            self.fail(f"{value!r} is not a port number (use 1-65535, or 0 for any free port)",
+                      param, ctx)
+        return port
+
+
 _SIM_HELP = """Serve the Grok realtime simulator on 127.0.0.1 until killed.
 
 \b
@@ -199,8 +262,10 @@ Examples:
 """
 
 
-@main.command("sim", help=_SIM_HELP)
-@click.option("--port", type=int, default=0, show_default=True, help="TCP port (0: any free).")
+@main.command("sim", help=_SIM_HELP, epilog=EXIT_CODES.replace(
+    "  130  interrupted (Ctrl-C)", "  130  stopped with Ctrl-C (SIGTERM stops it with 0)"))
+@click.option("--port", type=_Port(), default=0, show_default=True,
+              help="TCP port, 1-65535 (0: any free port).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False),
               help="YAML/JSON scenario: scripted responses and faults.")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False),
@@ -215,22 +280,64 @@ def sim(port: int, scenario_path: str | None, trace_path: str | None,
 
     _quiet_logging(False)
     scenario = Scenario.load(scenario_path)
+    if trace_path is not None:
+        _check_writable(trace_path, "--trace")
     try:
-        asyncio.run(_serve(Simulator(scenario, api_key=require_key, trace=trace_path,
-                                     port=port, record=False)))
+        code = asyncio.run(_serve(Simulator(scenario, api_key=require_key, trace=trace_path,
+                                            port=port, record=False)))
     except OSError as exc:
-        raise AgentrunError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+        raise _listen_error(port, exc) from exc
+    sys.exit(code)
 
 
-async def _serve(simulator: Any) -> None:
+def _check_writable(path: str, option: str) -> None:
+    """Fail before starting, in one line, when ``path`` cannot be written.
+
+    Raises:
+        click.BadParameter: the folder is missing, or the file cannot be opened for appending.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"cannot write {path}: the folder {folder} does not exist "
+                                 "(create it first)", param_hint=option)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}",
+                                 param_hint=option) from None
+
+
+def _listen_error(port: int, exc: OSError) -> click.ClickException | AgentrunError:
+    """Why the simulator cannot listen, with what to do; a port the user chose is exit 2."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return click.BadParameter(f"port {port} is already in use (choose another, or 0 for "
+                                  "any free port)", param_hint="--port")
+    if exc.errno == errno.EACCES:
+        return click.BadParameter(f"port {port} needs administrator rights (choose one above "
+                                  "1024, or 0 for any free port)", param_hint="--port")
+    return AgentrunError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+
+async def _serve(simulator: Any) -> int:
+    """Serve until SIGINT (returns 130) or SIGTERM (returns 0)."""
     import asyncio
     import signal
 
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def on_signal(number: int) -> None:
+        received.append(number)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     async with simulator:
         click.echo(f"listening on {simulator.url}")
         sys.stdout.flush()
         await stop.wait()
+    return INTERRUPTED if received[:1] == [signal.SIGINT] else 0

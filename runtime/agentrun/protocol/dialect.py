@@ -82,15 +82,19 @@ class Dialect:
         """``base_url`` with the model as a URL-quoted query parameter (§1, §7.3).
 
         Args:
-            base_url: e.g. ``wss://api.x.ai/v1/realtime``; an existing query is kept.
+            base_url: e.g. ``wss://api.x.ai/v1/realtime``; an existing query is kept. A URL that
+                already names a model (``--url …?model=grok-x``) is returned as it is: the
+                person who typed it chose that model over the agent file's.
             model: the model id; never sent in ``session.update``.
 
         Returns:
             The URL to connect to.
         """
         parts = urlsplit(base_url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                 if k != self.model_query_param]
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if any(k == self.model_query_param and v for k, v in query):
+            return base_url
+        query = [(k, v) for k, v in query if k != self.model_query_param]
         query.append((self.model_query_param, model))
         return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 

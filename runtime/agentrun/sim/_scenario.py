@@ -123,8 +123,23 @@ class Scenario:
                 text = pathlib.Path(source).read_text(encoding="utf-8")
                 data = json.loads(text) if where.endswith(".json") else yaml.safe_load(text)
             except (OSError, ValueError, yaml.YAMLError) as exc:
-                raise SpecError(f"cannot read scenario: {exc}", path=where) from exc
+                raise _read_error(where, exc) from exc
         return _parse(data or {}, where)
+
+
+def _read_error(where: str, exc: Exception) -> SpecError:
+    """One line for a scenario file that cannot be read or parsed, at its line when known."""
+    if isinstance(exc, OSError):
+        return SpecError(f"cannot read scenario: {exc.strerror or exc}", path=where)
+    if isinstance(exc, json.JSONDecodeError):
+        return SpecError(f"scenario is not valid JSON: {exc.msg}", path=where,
+                         line=exc.lineno, column=exc.colno)
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return SpecError(f"scenario is not valid YAML: {exc.problem}", path=where,
+                         line=mark.line + 1, column=mark.column + 1)
+    reason = " ".join(str(exc).split())
+    return SpecError(f"cannot read scenario: {reason}", path=where)
 
 
 def _fail(where: str | None, path: str, message: str) -> SpecError:

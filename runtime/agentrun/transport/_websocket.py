@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import ssl
 from collections.abc import Iterator
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -64,7 +67,9 @@ def is_retryable(failure: BaseException | int | None) -> bool:
 
     Returns:
         True for abnormal closes (1006, 1011–1014), resets, refused connections and timeouts;
-        False for normal closes, policy violations (1008) and service refusals.
+        False for normal closes, policy violations (1008), service refusals, a host name that
+        cannot be resolved and a TLS certificate that cannot be verified (trying again gives
+        the same answer; the user must fix the address, the network or the certificate store).
     """
     if failure is None:
         return True  # no close frame at all is 1006
@@ -81,6 +86,8 @@ def is_retryable(failure: BaseException | int | None) -> bool:
     if isinstance(failure, InvalidStatus):
         status = failure.response.status_code
         return status == 429 or status >= 500
+    if isinstance(failure, socket.gaierror | ssl.SSLCertVerificationError):
+        return False
     return isinstance(failure, OSError | TimeoutError)
 
 
@@ -117,28 +124,60 @@ def close_error(exc: ConnectionClosed) -> TransportError | ServiceError:
                           retryable=is_retryable(code), code=code)
 
 
-def _handshake_error(url: str, exc: Exception) -> TransportError | ServiceError:
+def _handshake_error(url: str, exc: Exception, *, key_sent: bool
+                     ) -> TransportError | ServiceError:
+    """Translate a failed connect into one line that says what happened and what to do.
+
+    Args:
+        url: the URL that was tried.
+        exc: what ``websockets`` (or the OS) raised.
+        key_sent: whether an ``Authorization`` header went with the request; a 401 without one
+            means the server needs a key, not that the key is wrong.
+    """
     if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
-        if status in (401, 403):
-            return ServiceError(f"the service rejected the API key (HTTP {status}): "
-                                "check XAI_API_KEY")
-        if status == 404:
-            return TransportError(f"no realtime endpoint at {url} (HTTP 404): check --url")
-        if status == 429:
-            return TransportError("the service is rate limiting new sessions (HTTP 429)",
-                                  retryable=True)
-        return TransportError(f"the service refused the connection (HTTP {status})",
-                              retryable=status >= 500)
+        return _status_error(url, exc.response.status_code, key_sent=key_sent)
     if isinstance(exc, InvalidURI):
         return TransportError(f"not a WebSocket URL: {url} (use ws:// or wss://)")
     if isinstance(exc, TimeoutError):
-        return TransportError(f"timed out connecting to {url}", retryable=True)
+        return TransportError(f"timed out connecting to {url} (check your network, or a proxy "
+                              "or firewall in the way)", retryable=True)
     if isinstance(exc, InvalidHandshake):
-        return TransportError(f"the WebSocket handshake with {url} failed: {exc}")
+        return TransportError(f"the WebSocket handshake with {url} failed: {exc} (is this a "
+                              "realtime endpoint?)")
+    if isinstance(exc, socket.gaierror):
+        host = urlsplit(url).hostname or url
+        return TransportError(f"cannot find the host '{host}' (name lookup failed: "
+                              f"{exc.strerror or exc}): check the address for typos and that "
+                              "this machine is online")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        host = urlsplit(url).hostname or url
+        return TransportError(f"cannot verify the TLS certificate of '{host}' "
+                              f"({exc.verify_message or exc}): check the machine's clock and, "
+                              "behind a company proxy, point SSL_CERT_FILE at its CA bundle")
     if isinstance(exc, ConnectionRefusedError):
-        return TransportError(f"cannot connect to {url}: connection refused", retryable=True)
-    return TransportError(f"cannot connect to {url}: {exc}", retryable=True)
+        return TransportError(f"cannot connect to {url}: connection refused (nothing listens "
+                              "there: is the server running, and is the port right?)",
+                              retryable=True)
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return TransportError(f"cannot connect to {url}: {detail}", retryable=is_retryable(exc))
+
+
+def _status_error(url: str, status: int, *, key_sent: bool) -> TransportError | ServiceError:
+    """The error for an HTTP status answering the WebSocket upgrade (reference §1)."""
+    if status in (401, 403) and not key_sent:
+        return ServiceError(f"the service at {url} needs an API key and none was sent "
+                            f"(HTTP {status}): set XAI_API_KEY")
+    if status in (401, 403):
+        return ServiceError(f"the service rejected the API key (HTTP {status}): "
+                            "check XAI_API_KEY")
+    if status == 404:
+        return TransportError(f"no realtime endpoint at {url} (HTTP 404): check --url "
+                              "(the path is usually /v1/realtime)")
+    if status == 429:
+        return TransportError("the service is rate limiting new sessions (HTTP 429): "
+                              "wait a minute and try again", retryable=True)
+    return TransportError(f"the service refused the connection (HTTP {status})",
+                          retryable=status >= 500)
 
 
 class WebSocketTransport:
@@ -169,7 +208,8 @@ class WebSocketTransport:
             The open transport.
 
         Raises:
-            ServiceError: the service rejected the key (HTTP 401/403).
+            ServiceError: the service rejected the key, or wants one and none was given
+                (HTTP 401/403).
             TransportError: anything else; ``retryable`` says whether to try again.
         """
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
@@ -180,7 +220,7 @@ class WebSocketTransport:
                                    ping_timeout=20, close_timeout=2,
                                    user_agent_header="agentrun")
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ValueError) as exc:
-            raise _handshake_error(url, exc) from exc
+            raise _handshake_error(url, exc, key_sent=bool(api_key)) from exc
         return cls(ws, url)
 
     async def send(self, text: str) -> None:
