@@ -1,4 +1,4 @@
-"""Docstring parsing: summaries and per-parameter descriptions in Google and NumPy style."""
+"""Docstring parsing: summaries and per-parameter descriptions in Google, reST and NumPy style."""
 
 from __future__ import annotations
 
@@ -54,3 +54,29 @@ def test_a_summary_stops_at_a_section_and_missing_docstrings_are_empty() -> None
         summary="Do it.", params={"x": "the x."})
     assert parse_docstring(None) == Docstring()
     assert parse_docstring("   ") == Docstring()
+
+
+def test_rest_sphinx_style_keeps_its_parameter_descriptions() -> None:
+    doc = parse_docstring("""Weather forecast
+    for a city.
+
+    :param city: City name, e.g. "Paris".
+    :param int days: How many days
+        ahead (1-7).
+    :returns: the forecast.
+    :raises ValueError: for an unknown city.
+    """)
+    assert doc == Docstring(summary="Weather forecast for a city.", params={
+        "city": 'City name, e.g. "Paris".', "days": "How many days ahead (1-7)."})
+
+
+def test_attributes_are_not_parameters() -> None:
+    doc = parse_docstring("""Order lookup.
+
+    Args:
+        order_id: The order number.
+
+    Attributes:
+        cache: not something the model fills in.
+    """)
+    assert doc.params == {"order_id": "The order number."}

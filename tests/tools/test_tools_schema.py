@@ -255,3 +255,19 @@ def test_overrides_replace_name_description_and_timeout() -> None:
     assert (tool.name, tool.description, tool.timeout) == ("renamed", "New words.", 2.5)
     assert tool.function_schema()["parameters"] == {"type": "object", "properties": {},
                                                     "required": []}
+
+
+def test_rest_docstrings_describe_parameters_too() -> None:
+    def f(city: str, days: int = 1) -> None:
+        """Forecast for a city.
+
+        :param city: City name, e.g. "Paris".
+        :param days: How many days ahead.
+        :return: the forecast.
+        """
+
+    assert Tool.from_function(f).description == "Forecast for a city."
+    assert properties(f) == {
+        "city": {"description": 'City name, e.g. "Paris".', "type": "string"},
+        "days": {"default": 1, "description": "How many days ahead.", "type": "integer"},
+    }

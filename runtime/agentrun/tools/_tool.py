@@ -40,6 +40,7 @@ from agentrun.errors import ToolError, ToolLoadError
 from agentrun.tools._context import ToolContext
 from agentrun.tools._result import ToolResult, UnencodableResult, encode_output, error_output
 from agentrun.tools._schema import FunctionInfo, describe_function
+from agentrun.tools._stdout import end_print_capture, start_print_capture
 
 __all__ = ["DEFAULT_TIMEOUT", "Tool", "ToolConfigError", "format_validation_error"]
 
@@ -279,6 +280,7 @@ class Tool:
 
         logs: list[str] = []
         token = _CAPTURE.set(logs)
+        printing = start_print_capture(self.logger)  # print() goes to the logs, not stdout
         scope = asyncio.timeout(self.timeout)
         try:
             async with scope:
@@ -306,6 +308,7 @@ class Tool:
             abandoned.set()
             raise
         finally:
+            end_print_capture(printing)
             _CAPTURE.reset(token)
         return ToolResult(output=output, seconds=time.perf_counter() - start, name=self.name,
                           call_id=call_id, logs=tuple(logs))
