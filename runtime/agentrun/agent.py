@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentrun.errors import SpecErrors
 
@@ -56,38 +56,40 @@ class Agent:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *,
-             variables: Mapping[str, Any] | None = None) -> Agent:
+             variables: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None,
+             unknown_variables: Literal["error", "ignore"] = "error") -> Agent:
         """Read an agent file and make it ready to run.
+
+        Every problem is found in one pass (``agentrun check`` calls this too, so a file that
+        checks ok runs): the file itself, its templates (the instructions and the greeting,
+        rendered once), its variables' values and its tools, even while other parts are wrong.
 
         Args:
             path: the YAML file; messages name it as given.
             variables: template variable values by name (text is converted to the declared
                 type), e.g. from ``--var``.
+            environ: the environment ``from_env`` variables read (default ``os.environ``).
+            unknown_variables: ``ignore`` to skip ``variables`` the file does not declare.
 
         Returns:
             The agent.
 
         Raises:
-            SpecErrors: every problem in the file, its template, its variables and its tools,
+            SpecErrors: every problem in the file, its templates, its variables and its tools,
                 each at FILE:LINE:COL with a hint.
         """
-        from agentrun.spec import load_spec, variable_values
+        from agentrun.spec import inspect_spec
         from agentrun.tools import ToolRegistry
 
-        spec = load_spec(path)
-        problems = []
-        try:
-            values = variable_values(spec, variables)
-        except SpecErrors as exc:
-            problems.extend(exc.errors)
-            values = {}
-        registry = ToolRegistry.for_spec(spec)
-        problems.extend(registry.problems)
+        report = inspect_spec(path, variables, environ=environ, unknown=unknown_variables)
+        registry = ToolRegistry.for_spec(report.partial)
+        problems = [*report.problems, *registry.problems]
         problems.extend(registry.environment_problems())  # a secret the tools need is unset
-        if problems:
+        if problems or report.spec is None:
             raise SpecErrors(problems)
-        agent = cls(spec, registry, values)
-        agent.config()  # renders once: a template that fails is an error now, not mid-call
+        agent = cls(report.spec, registry, report.values)
+        agent.config()  # the reserved-name check of the wire config: an error now, not mid-call
         return agent
 
     @property
@@ -119,7 +121,7 @@ class Agent:
             SpecErrors: the template failed to render, or a tool name is reserved.
         """
         from agentrun.engine import ConversationConfig
-        from agentrun.spec import render_instructions
+        from agentrun.spec import render_greeting, render_instructions
 
         facts = dict(call or {})
         if "id" in facts or "call_id" in facts:
@@ -127,8 +129,10 @@ class Agent:
             facts.setdefault("call_id", facts["id"])
         given = {name: value for name, value in self.variables.items() if value is not None}
         instructions = render_instructions(self.spec, given, call=facts, now=now)
+        greeting = render_greeting(self.spec, given, call=facts, now=now)
         registry = self.tools if tools is None else tools
         return ConversationConfig.from_spec(self.spec, instructions=instructions,
+                                            greeting=greeting,
                                             function_tools=registry.function_schemas(),
                                             server_tools=registry.server_tools(reveal=secrets))
 

@@ -18,8 +18,7 @@ def test_examples_pass(invoke: Invoke) -> None:
                     str(REPO / "agents" / "booking.yaml"))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (f"{REPO}/agents/support.yaml: ok\n"
-                             f"{REPO}/agents/booking.yaml: ok (to run it, give --var "
-                             "clinic=VALUE)\n")
+                             f"{REPO}/agents/booking.yaml: ok\n")
     assert result.stderr == ""
 
 
@@ -90,11 +89,91 @@ def test_check_renders_once_to_find_runtime_mistakes(invoke: Invoke, tmp_path: P
         "name: T\ninstructions: |\n  Hi {{ who.upper() }}, you have {{ seats + 1 }} seats.\n"
         "  Today is {{ now.strftme('%A') }}.\nvariables:\n  who: {required: true}\n"
         "  seats: {type: integer, from_env: SEATS}\n")
-    result = invoke("check", "bad.yaml", env={"SEATS": None})
+    result = invoke("check", "bad.yaml", "--var", "who=Ann", env={"SEATS": "3"})
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == ("bad.yaml:4:3: instructions could not be rendered: "
-                             "'datetime.datetime object' has no attribute 'strftme'\n")
+    assert result.stderr == ("bad.yaml:4:3: instructions line 2 (\"Today is {{ now.strftme('%A') "
+                             "}}.\"): cannot be rendered: now has no 'strftme' (did you mean "
+                             "'strftime'?)\n")
+
+
+def test_every_kind_of_problem_is_reported_in_one_check(invoke: Invoke, tmp_path: Path) -> None:
+    # tool and variable problems used to appear only once everything else was fixed
+    (tmp_path / "bad.yaml").write_text(
+        "name: T\n"
+        "voice: Aria\n"
+        "instructions: Hello {{ who }}, your token is {{ token }}.\n"
+        "greeting: Hi {{ compnay }}!\n"
+        "variables:\n"
+        "  who: {required: true}\n"
+        "  token: {from_env: CRM_TOKEN}\n"
+        "tools:\n"
+        "  - lookup_ordr\n"
+        "  - {name: create_ticket, config: {databse: x.db}}\n"
+        "  - {name: web_search, timeout: 5}\n")
+    result = invoke("check", "bad.yaml", env={"CRM_TOKEN": None})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "bad.yaml:2:8: unknown voice 'Aria' (did you mean 'Ara'? allowed: Ara, Rex, Sal, Eve, "
+        "Leo)",
+        "bad.yaml:4:11: greeting uses 'compnay', which is not a declared variable (declare it "
+        "under variables:)",
+        "bad.yaml:6:3: variable 'who' is required but has no value (pass --var who=VALUE when "
+        "you check or run the agent)",
+        "bad.yaml:7:3: variable 'token' reads environment variable CRM_TOKEN, which is not set "
+        "(set it before you check or run the agent, e.g. export CRM_TOKEN=VALUE; or pass --var "
+        "token=VALUE)",
+        "bad.yaml:9:5: no installed plugin provides 'lookup_ordr' (did you mean "
+        "'lookup_order'?)",
+        "bad.yaml:10:36: tool 'create_ticket': unknown config key 'databse' (did you mean "
+        "'database'? allowed: database)",
+        "bad.yaml:11:33: built-in tool web_search takes no 'timeout' (it runs on Grok's "
+        "servers)",
+    ]
+
+
+def test_check_reads_values_as_run_does(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "name: T\ninstructions: 'For {{ clinic }} ({{ seats * 2 }} seats)'\n"
+        "variables:\n  clinic: {required: true}\n  seats: {type: integer, from_env: SEATS}\n")
+    missing = invoke("check", "a.yaml", env={"SEATS": None})
+    assert missing.exit_code == 2
+    assert "pass --var clinic=VALUE" in missing.stderr
+    assert "export SEATS=VALUE" in missing.stderr
+    wrong = invoke("check", "a.yaml", "--var", "clinic=Smile", env={"SEATS": "many"})
+    assert wrong.exit_code == 2
+    assert wrong.stderr == ("a.yaml:5:3: environment variable SEATS (for 'seats') is not valid: "
+                            "expected a whole number ('seats' is declared as integer)\n")
+    ok = invoke("check", "a.yaml", "--var", "clinic=Smile", env={"SEATS": "4"})
+    assert (ok.exit_code, ok.stdout, ok.stderr) == (0, "a.yaml: ok\n", "")
+    typo = invoke("check", "a.yaml", "--var", "clinc=Smile", env={"SEATS": "4"})
+    assert typo.exit_code == 2
+    assert "a.yaml: --var clinc: the agent has no variable 'clinc' (did you mean 'clinic'?" \
+        in typo.stderr
+
+
+def test_one_var_serves_several_files(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("name: A\ninstructions: '{{ clinic }}'\n"
+                                     "variables: {clinic: {required: true}}\n")
+    (tmp_path / "b.yaml").write_text("name: B\ninstructions: hi\n")
+    result = invoke("check", "a.yaml", "b.yaml", "--var", "clinic=Smile")
+    assert (result.exit_code, result.stdout) == (0, "a.yaml: ok\nb.yaml: ok\n")
+    nobody = invoke("check", "a.yaml", "b.yaml", "--var", "clinic=Smile", "--var", "clnic=x")
+    assert nobody.exit_code == 2
+    assert "Invalid value for --var: none of these agent files declares a variable 'clnic'" \
+        in nobody.stderr
+
+
+def test_blank_instructions_and_greeting_are_errors(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("name: T\ninstructions: |\n   \n\ngreeting: '  '\n")
+    result = invoke("check", "bad.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.yaml:2:15: instructions is empty (only blank space) (write what the agent should do "
+        "after 'instructions: |')",
+        "bad.yaml:5:11: greeting is empty (only blank space) (write what the agent says first, "
+        "or remove 'greeting:' to let the caller speak first)"]
 
 
 def test_check_needs_a_file(invoke: Invoke) -> None:

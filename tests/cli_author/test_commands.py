@@ -38,8 +38,6 @@ def test_render_reports_bad_values_at_the_variable(invoke: Invoke) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"{BOOKING}:20:3: variable 'clinic' is required but has no value (pass --var "
-        "clinic=VALUE)\n"
         f"{BOOKING}:24:3: --var max_party=few: expected a whole number ('max_party' is declared "
         "as integer)\n")
 

@@ -53,3 +53,16 @@ def test_dry_run_never_shows_the_key_and_sends_nothing(cli_env: dict[str, str],
     assert document["authorization"] == "Bearer $XAI_API_KEY (redacted)"
     assert document["url"] == url + "?model=grok-voice-latest"
     assert sim.connections == 0
+
+
+def test_the_greeting_is_a_template_rendered_for_the_call(tmp_path: pathlib.Path,
+                                                         cli_env: dict[str, str]) -> None:
+    agent = tmp_path / "a.yaml"
+    agent.write_text("name: T\ninstructions: Help callers.\nvariables: {company: Acme}\n"
+                     "greeting: 'Hi, this is {{ company }}. It is {{ now.strftime(\"%A\") }}.'\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "agentrun", str(agent), "--dry-run", "--now", NOW,
+         "--var", "company=Globex"], capture_output=True, text=True, env=cli_env, timeout=30,
+        check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["greeting"] == "Hi, this is Globex. It is Monday."

@@ -7,7 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from agentrun.spec import ManualTurns, ServerVad, load_spec, render_instructions
+from agentrun.spec import (
+    ManualTurns,
+    ServerVad,
+    load_spec,
+    render_greeting,
+    render_instructions,
+)
 
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
 
@@ -21,7 +27,8 @@ def test_examples_start_with_the_schema_line(name: str) -> None:
 def test_support_agent() -> None:
     spec = load_spec(AGENTS / "support.yaml")
     assert (spec.name, spec.voice_id, spec.timezone) == ("Acme Support", "Ara", "Europe/Berlin")
-    assert spec.greeting == "Hi, this is Acme support. How can I help you today?"
+    assert spec.greeting == "Hi, this is {{ company }} support. How can I help you today?"
+    assert render_greeting(spec) == "Hi, this is Acme support. How can I help you today?"
     assert spec.turn_detection == ServerVad(silence_duration_ms=500)
     assert (spec.audio.input.format, spec.audio.input.rate) == ("pcm", 24000)
     assert [(t.name, t.is_builtin) for t in spec.tools] == [
@@ -41,7 +48,10 @@ def test_booking_agent(monkeypatch: pytest.MonkeyPatch) -> None:
     assert spec.turn_detection == ManualTurns(type="manual")
     assert (spec.audio.input.format, spec.audio.input.rate) == ("pcmu", 8000)
     assert (spec.audio.output.format, spec.audio.output.rate) == ("pcmu", 8000)
-    assert spec.variables["clinic"].required and spec.variables["max_party"].type == "integer"
+    assert spec.variables["clinic"].default == "Smile Dental"
+    assert spec.variables["max_party"].type == "integer"
+    assert render_greeting(spec, {"clinic": "Bright Smiles"}) == (
+        "Bright Smiles booking line. Who am I speaking with?")
     assert spec.variables["emergency_line"].from_env == "CLINIC_EMERGENCY_LINE"
     assert [t.tool for t in spec.tools] == ["current_time"]
     text = render_instructions(spec, {"clinic": "Smile Dental", "max_party": "4"},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from agentrun.spec import load_spec, render_instructions
-from agentrun.spec._template import _compile, _is_plain, _plain
+from agentrun.spec._template import _compile, is_plain, plain
 
 PIECES = ["Hello", " ", "\n", "\r\n", "\r", "\t", "}}", "%}", "#}", "{", "}", "{ {", "% }",
           "#", "%", "\u00a0", "\u2028", "\x0b", "é", "'", '"', "\\", "raw", "endraw", ""]
@@ -23,22 +23,22 @@ def jinja_render(source: str) -> str:
 @pytest.mark.parametrize("source", ["", "\n", "Be kind.\n", "a\r\nb\rc\n\n", "  x  \n\n\n",
                                      "100% sure } of {it}", "trailing\r", "{ {x} }"])
 def test_plain_text_renders_as_jinja_would(source: str) -> None:
-    assert _is_plain(source)
-    assert _plain(source) == jinja_render(source)
+    assert is_plain(source)
+    assert plain(source) == jinja_render(source)
 
 
 def test_random_plain_text_renders_as_jinja_would() -> None:
     rng = random.Random(7)
     for _ in range(2000):
         source = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 12)))
-        if _is_plain(source):
-            assert _plain(source) == jinja_render(source), repr(source)
+        if is_plain(source):
+            assert plain(source) == jinja_render(source), repr(source)
 
 
 @pytest.mark.parametrize("source", ["{{ x }}", "a {% if 1 %}b{% endif %}", "{# note #}",
                                     "{%- raw -%}{%- endraw -%}"])
 def test_any_tag_makes_it_a_template(source: str) -> None:
-    assert not _is_plain(source)
+    assert not is_plain(source)
 
 
 def test_a_plain_agent_loads_and_renders_without_importing_jinja(tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ def rendered_problems(spec: AgentSpec, variables: dict[str, str] | None = None) 
 
 def test_syntax_error_in_a_block_is_located_at_its_template_line(problems: Problems) -> None:
     assert problems("name: T\ninstructions: |\n  Hello.\n  Today {{ now.strftime( }}\n") == [
-        "bad.yaml:4:3: template error in instructions: unexpected '}', expected ')' (check the "
-        "{{ }} and {% %} tags)"]
+        "bad.yaml:4:3: instructions line 2 (\"Today {{ now.strftime( }}\"): a '(' is never "
+        "closed with ')' (add ')' before the '}')"]
 
 
 def test_leading_blank_lines_of_a_block_keep_line_numbers(problems: Problems) -> None:
@@ -36,15 +36,14 @@ def test_leading_blank_lines_of_a_block_keep_line_numbers(problems: Problems) ->
 
 def test_unclosed_block_tag(problems: Problems) -> None:
     assert problems("name: T\ninstructions: |\n  {% if x %}\n  hi\nvariables: {x: 1}\n") == [
-        "bad.yaml:3:3: template error in instructions: Unexpected end of template. Jinja was "
-        "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that "
-        "needs to be closed is 'if'. (check the {{ }} and {% %} tags)"]
+        "bad.yaml:3:3: instructions line 1 (\"{% if x %}\"): the '{% if %}' block is never "
+        "closed (add '{% endif %}' where it should end)"]
 
 
 def test_unknown_filter_is_a_load_time_error(problems: Problems) -> None:
     assert problems("name: T\ninstructions: 'Hi {{ agent.name | shout }}'\n") == [
-        "bad.yaml:2:16: template error in instructions: No filter named 'shout'. (check the "
-        "{{ }} and {% %} tags)"]
+        "bad.yaml:2:16: instructions line 1 (\"Hi {{ agent.name | shout }}\"): unknown filter "
+        "'shout' (did you mean 'sort'?)"]
 
 
 def test_undeclared_names_are_located_with_did_you_mean(problems: Problems) -> None:
@@ -76,14 +75,14 @@ def test_the_sandbox_also_holds_at_render_time() -> None:
     # A spec built in code skips load-time checks; the sandbox still refuses.
     spec = AgentSpec.model_validate({"name": "T", "instructions": "x {{ ''.__class__ }}"})
     assert rendered_problems(spec) == [
-        "<agent>:1:1: instructions could not be rendered: access to attribute '__class__' of "
-        "'str' object is unsafe. (templates can read values but cannot change them or reach "
-        "Python internals)"]
+        "<agent>:1:1: instructions line 1 (\"x {{ ''.__class__ }}\"): cannot be rendered: "
+        "'__class__' cannot be reached from a template (templates can read values but cannot "
+        "change them or reach Python internals)"]
     mutating = AgentSpec.model_validate({"name": "T", "instructions": "{{ [1].append(2) }}"})
     assert rendered_problems(mutating) == [
-        "<agent>:1:1: instructions could not be rendered: access to attribute 'append' of "
-        "'list' object is unsafe. (templates can read values but cannot change them or reach "
-        "Python internals)"]
+        "<agent>:1:1: instructions line 1 (\"{{ [1].append(2) }}\"): cannot be rendered: "
+        "'append' cannot be reached from a template (templates can read values but cannot "
+        "change them or reach Python internals)"]
 
 
 @pytest.mark.parametrize(("template", "reason"), [
@@ -93,7 +92,8 @@ def test_the_sandbox_also_holds_at_render_time() -> None:
 ])
 def test_huge_results_are_refused(template: str, reason: str) -> None:
     spec = AgentSpec.model_validate({"name": "T", "instructions": template})
-    assert rendered_problems(spec) == [f"<agent>:1:1: instructions could not be rendered: {reason}"]
+    assert rendered_problems(spec) == [
+        f'<agent>:1:1: instructions line 1 ("{template}"): cannot be rendered: {reason}']
     small = AgentSpec.model_validate({"name": "T", "instructions": "{{ 'ab' * 3 }} {{ 2 ** 3 }}"})
     assert render_instructions(small, now=MONDAY) == "ababab 8"
 
@@ -102,7 +102,8 @@ def test_a_runtime_failure_is_located_at_its_line(loaded: Loaded) -> None:
     spec = loaded("name: T\ninstructions: |\n  one\n  two {{ 1 // zero }}\n"
                   "variables: {zero: 0}\n")
     assert rendered_problems(spec) == [
-        "good.yaml:4:3: instructions could not be rendered: integer division or modulo by zero"]
+        "good.yaml:4:3: instructions line 2 (\"two {{ 1 // zero }}\"): cannot be rendered: "
+        "division by zero"]
 
 
 def test_render_with_builtins(loaded: Loaded) -> None:
@@ -147,7 +148,7 @@ def test_required_variable_without_value(loaded: Loaded) -> None:
                   "variables:\n  clinic: {required: true}\n")
     assert rendered_problems(spec) == [
         "good.yaml:4:3: variable 'clinic' is required but has no value (pass --var "
-        "clinic=VALUE)"]
+        "clinic=VALUE when you check or run the agent)"]
     assert render_instructions(spec, {"clinic": "Smile"}, now=MONDAY) == "Smile"
 
 
@@ -160,7 +161,8 @@ def test_from_env_reads_only_the_named_variable_and_never_shows_it(
     monkeypatch.delenv("CRM_SEATS", raising=False)
     assert rendered_problems(spec) == [
         "good.yaml:4:3: variable 'token' reads environment variable CRM_TOKEN, which is not set "
-        "(set CRM_TOKEN or pass --var token=VALUE)"]
+        "(set it before you check or run the agent, e.g. export CRM_TOKEN=VALUE; or pass --var "
+        "token=VALUE)"]
     monkeypatch.setenv("CRM_TOKEN", "s3cret-value")
     assert render_instructions(spec, now=MONDAY) == "s3cret-value 2"
     monkeypatch.setenv("CRM_SEATS", "lots-of-s3cret")
@@ -209,8 +211,9 @@ def test_trial_render_uses_stand_ins_and_reads_no_environment(
     broken = loaded("name: T\ninstructions: |\n  ok\n  {{ who | int + 'x' }}\n"
                     "variables: {who: Ann}\n")
     assert [str(p) for p in trial_render(broken)] == [
-        "good.yaml:4:3: instructions could not be rendered: unsupported operand type(s) for +: "
-        "'int' and 'str'"]
+        "good.yaml:4:3: instructions line 2 (\"{{ who | int + 'x' }}\"): cannot be rendered: "
+        "cannot use + between a whole number and text (join text and values with ~, or convert "
+        "first, e.g. {{ count | int }})"]
 
 
 def test_deeply_nested_templates_are_an_error_not_a_crash(problems: Problems) -> None:

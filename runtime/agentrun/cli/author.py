@@ -19,7 +19,6 @@ from agentrun.errors import SpecError, SpecErrors
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from agentrun.spec import AgentSpec
 
 # json, datetime and pathlib are imported inside the commands: `agentrun --help` and the other
 # commands should not pay for them.
@@ -53,54 +52,48 @@ def parse_assignments(values: Iterable[str], option: str = "--var") -> dict[str,
     return result
 
 
-def _tool_problems(spec: AgentSpec) -> list[SpecError]:
-    """Tool names no installed plugin provides, broken plugins, bad tool config."""
-    try:
-        from agentrun.tools import ToolRegistry
-    except ImportError:  # the tools package is optional for a bare spec install
-        return []
-    return list(ToolRegistry.for_spec(spec).problems)
-
-
-def _needed_at_run_time(spec: AgentSpec) -> str:
-    """Required variables only --var (or the call) can fill: say so, so `run` holds no surprise."""
-    needed = [name for name, variable in spec.variables.items()
-              if variable.required and variable.from_env is None]
-    if not needed:
-        return ""
-    return " (to run it, give " + " ".join(f"--var {name}=VALUE" for name in needed) + ")"
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-def check(files: tuple[str, ...]) -> None:
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Give a variable a value, as for `agentrun run` (repeatable). With several "
+                   "files, each value goes to the files that declare it.")
+def check(files: tuple[str, ...], variables: tuple[str, ...]) -> None:
     """Find every mistake in agent files, without connecting to anything.
 
-    Checks each FILE completely: YAML syntax, unknown or misspelt keys, values out of range,
-    the instructions template (rendered once with stand-in values), variables, and that every
-    tool is a Grok built-in or provided by an installed plugin. Prints "FILE: ok" for each
-    file when all are fine (exit 0); otherwise prints every problem as
+    Checks each FILE completely and reports every problem at once: YAML syntax, unknown or
+    misspelt keys, values out of range, the instructions and the greeting (rendered once),
+    every tool (a Grok built-in, or provided by an installed plugin, with a valid config:),
+    and the value of every variable, read as `agentrun run` reads them (--var, then the
+    environment for from_env, then the default). A file that checks ok runs. Prints
+    "FILE: ok" for each file when all are fine (exit 0); otherwise prints every problem as
     FILE:LINE:COL: message (hint) and exits with 2.
 
     \b
     Examples:
       agentrun check agents/support.yaml
       agentrun check agents/*.yaml
+      agentrun check agents/booking.yaml --var clinic="Smile Dental"
     """
-    from agentrun.spec import load_spec, trial_render
+    from agentrun.agent import Agent
 
+    given = parse_assignments(variables)
+    several = len(files) > 1
     problems: list[SpecError] = []
     passed: list[str] = []
+    declared: set[str] = set()
     for file in files:
         try:
-            spec = load_spec(file)
+            agent = Agent.load(file, variables=given,
+                               unknown_variables="ignore" if several else "error")
         except SpecErrors as exc:
             problems.extend(exc.errors)
             continue
-        found = trial_render(spec) + _tool_problems(spec)
-        problems.extend(found)
-        if not found:
-            passed.append(f"{file}: ok{_needed_at_run_time(spec)}")
+        declared.update(agent.spec.variables)
+        passed.append(f"{file}: ok")
+    if several and not problems and set(given) - declared:
+        unknown = sorted(set(given) - declared)[0]
+        raise click.BadParameter(f"none of these agent files declares a variable '{unknown}'",
+                                 param_hint="--var")
     if problems:
         raise SpecErrors(problems)
     for line in passed:

@@ -189,6 +189,7 @@ class ConversationConfig:
     def from_spec(cls, spec: AgentSpec, *, instructions: str,
                   function_tools: Sequence[Mapping[str, Any]],
                   server_tools: Sequence[Mapping[str, Any]] = (),
+                  greeting: str | None = None,
                   dialect: Dialect = GROK) -> ConversationConfig:
         """Build the config for ``spec``.
 
@@ -197,6 +198,8 @@ class ConversationConfig:
             instructions: the rendered instructions.
             function_tools: flat function schemas (``ToolRegistry.function_schemas()``).
             server_tools: MCP servers Grok calls itself (``ToolRegistry.server_tools()``).
+            greeting: the rendered greeting (``spec.render_greeting``); default: the spec's
+                greeting as written (a plain greeting needs no rendering).
             dialect: the API dialect.
 
         Returns:
@@ -208,7 +211,7 @@ class ConversationConfig:
         return cls(
             session=session_properties(spec, instructions, function_tools,
                                        server_tools=server_tools, dialect=dialect),
-            greeting=spec.greeting or None,
+            greeting=(greeting if greeting is not None else spec.greeting) or None,
             greeting_interruptible=spec.greeting_interruptible,
             function_names=frozenset(str(schema["name"]) for schema in function_tools),
             dialect=dialect,

@@ -6,6 +6,7 @@ Imports nothing of agentrun beyond ``agentrun.errors``; every other package buil
 """
 
 from agentrun.spec._fields import BUILTIN_TOOLS, RESERVED_FUNCTION_NAMES, VOICES
+from agentrun.spec._inspect import SpecReport, inspect_spec
 from agentrun.spec._load import load_spec
 from agentrun.spec._models import (
     AgentSpec,
@@ -23,9 +24,10 @@ from agentrun.spec._models import (
     Transcription,
     Variable,
 )
+from agentrun.spec._render import render_greeting, render_instructions, trial_render
 from agentrun.spec._schema import json_schema, markdown_reference
-from agentrun.spec._template import render_instructions, trial_render, variable_values
 from agentrun.spec._tool_templates import Raw, render_tool_template
+from agentrun.spec._values import variable_values
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -42,13 +44,16 @@ __all__ = [
     "McpServer",
     "Raw",
     "ServerVad",
+    "SpecReport",
     "ToolArgument",
     "ToolRef",
     "Transcription",
     "Variable",
+    "inspect_spec",
     "json_schema",
     "load_spec",
     "markdown_reference",
+    "render_greeting",
     "render_instructions",
     "render_tool_template",
     "trial_render",

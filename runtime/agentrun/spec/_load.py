@@ -7,6 +7,7 @@ problems into one :class:`SpecErrors`. Nothing here prints; the CLI decides how 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,13 @@ from agentrun.spec._models import AgentSpec
 from agentrun.spec._template import TemplateOrigin, check_template
 from agentrun.spec._yaml import YamlDocument, parse_yaml, read_text
 
-__all__ = ["load_spec"]
+__all__ = ["ParsedFile", "load_spec", "parse_file"]
 
 
-def _inline_origin(doc: YamlDocument, shown: str) -> TemplateOrigin:
-    """Where line 1 of an inline ``instructions:`` template sits in the YAML file."""
-    line, column = doc.locations.value(("instructions",)) or (1, 1)
-    style = doc.locations.styles.get(("instructions",))
+def _inline_origin(doc: YamlDocument, shown: str, key: str = "instructions") -> TemplateOrigin:
+    """Where line 1 of an inline template (``instructions:``, ``greeting:``) sits in the file."""
+    line, column = doc.locations.value((key,)) or (1, 1)
+    style = doc.locations.styles.get((key,))
     if style in ("|", ">"):
         # A block scalar starts on the line after its `|` indicator, at the block's indent
         # (blank lines first are part of the text, so template line 1 is still that next line).
@@ -59,11 +60,16 @@ def _instructions(doc: YamlDocument, file: Path, shown: str,
                                "write the agent's instructions under 'instructions:' or name "
                                "a file with 'instructions_file:'")]
     if isinstance(inline, str):
+        if not inline.strip():
+            return None, None, [at(("instructions",), "instructions is empty (only blank space)",
+                                   "write what the agent should do after 'instructions: |'")]
         return inline, _inline_origin(doc, shown), []
     if not isinstance(named, str):
         return None, None, []  # a wrong type is reported by the model validation
-    target = file.parent / named
-    target_shown = os.path.join(os.path.dirname(shown), named)
+    expanded = os.path.expanduser(named)
+    target = file.parent / expanded
+    target_shown = expanded if os.path.isabs(expanded) else os.path.join(
+        os.path.dirname(shown), expanded)
     try:
         source = read_text(target, target_shown)
     except SpecError as exc:
@@ -71,7 +77,25 @@ def _instructions(doc: YamlDocument, file: Path, shown: str,
             return None, None, [exc]
         return None, None, [at(("instructions_file",), f"instructions_file {exc.message}: "
                                f"{target_shown}", exc.hint)]
+    if not source.strip():
+        return None, None, [at(("instructions_file",), f"instructions_file {target_shown} is "
+                               "empty", "write what the agent should do in that file")]
     return source, TemplateOrigin(target_shown), []
+
+
+def _greeting(doc: YamlDocument, shown: str, declared: set[str],
+              ) -> tuple[TemplateOrigin | None, list[SpecError]]:
+    """The greeting template's origin and its problems (it is checked like the instructions)."""
+    greeting = doc.data.get("greeting")
+    if not isinstance(greeting, str):
+        return None, []  # absent, or a wrong type the model validation reports
+    origin = _inline_origin(doc, shown, "greeting")
+    if not greeting.strip():
+        line, column = doc.locations.value(("greeting",)) or (1, 1)
+        return origin, [SpecError("greeting is empty (only blank space)", path=shown, line=line,
+                                  column=column, hint="write what the agent says first, or "
+                                  "remove 'greeting:' to let the caller speak first")]
+    return origin, check_template(greeting, declared, origin, "greeting")
 
 
 def _tool_name_clashes(doc: YamlDocument, shown: str) -> list[SpecError]:
@@ -103,6 +127,63 @@ def _declared(data: dict[str, Any]) -> set[str]:
     return {str(name) for name in variables} if isinstance(variables, dict) else set()
 
 
+@dataclass
+class ParsedFile:
+    """An agent file as far as it could be read: the data, the spec when it validated, and every
+    problem found on the way (see :func:`parse_file`)."""
+
+    file: Path
+    shown: str
+    doc: YamlDocument | None
+    spec: AgentSpec | None
+    problems: list[SpecError] = field(default_factory=list)
+
+
+def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
+    """Read, validate and cross-check an agent file, collecting every problem (never raising
+    for a problem in the file).
+
+    Args:
+        path: the YAML file; messages name it as given.
+
+    Returns:
+        The result; ``spec`` is set (with its file, locations and templates) only when the
+        file has no problem.
+    """
+    shown = os.fspath(path)
+    file = Path(shown)
+    try:
+        text = read_text(file, shown)
+        doc = parse_yaml(text, shown)
+    except SpecErrors as exc:
+        return ParsedFile(file, shown, None, None, list(exc.errors))
+    except SpecError as exc:
+        return ParsedFile(file, shown, None, None, [exc])
+    problems: list[SpecError] = []
+    spec: AgentSpec | None = None
+    try:
+        spec = AgentSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(translate(exc, AgentSpec, doc.data, doc.locations, shown))
+    problems.extend(_tool_name_clashes(doc, shown))
+    source, origin, found = _instructions(doc, file, shown)
+    problems.extend(found)
+    declared = _declared(doc.data)
+    if source is not None and origin is not None:
+        problems.extend(check_template(source, declared, origin))
+    greeting_origin, found = _greeting(doc, shown, declared)
+    problems.extend(found)
+    problems = _unique(problems)
+    if problems or spec is None:
+        return ParsedFile(file, shown, doc, None, problems)
+    spec._path = file
+    spec._locations = doc.locations
+    spec._template = source
+    spec._template_origin = origin
+    spec._greeting_origin = greeting_origin
+    return ParsedFile(file, shown, doc, spec, [])
+
+
 def load_spec(path: str | os.PathLike[str]) -> AgentSpec:
     """Read, validate and cross-check an agent file.
 
@@ -115,31 +196,10 @@ def load_spec(path: str | os.PathLike[str]) -> AgentSpec:
     Raises:
         SpecErrors: every problem found, each at FILE:LINE:COL with a hint where one helps.
     """
-    shown = os.fspath(path)
-    file = Path(shown)
-    try:
-        text = read_text(file, shown)
-    except SpecError as exc:
-        raise SpecErrors([exc]) from None
-    doc = parse_yaml(text, shown)
-    problems: list[SpecError] = []
-    spec: AgentSpec | None = None
-    try:
-        spec = AgentSpec.model_validate(doc.data)
-    except ValidationError as exc:
-        problems.extend(translate(exc, AgentSpec, doc.data, doc.locations, shown))
-    problems.extend(_tool_name_clashes(doc, shown))
-    source, origin, found = _instructions(doc, file, shown)
-    problems.extend(found)
-    if source is not None and origin is not None:
-        problems.extend(check_template(source, _declared(doc.data), origin))
-    if problems or spec is None:
-        raise SpecErrors(_unique(problems))
-    spec._path = file
-    spec._locations = doc.locations
-    spec._template = source
-    spec._template_origin = origin
-    return spec
+    parsed = parse_file(path)
+    if parsed.spec is None:
+        raise SpecErrors(parsed.problems)
+    return parsed.spec
 
 
 def _unique(problems: list[SpecError]) -> list[SpecError]:

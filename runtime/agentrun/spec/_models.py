@@ -468,6 +468,7 @@ class AgentSpec(BaseModel):
     _locations: Locations | None = PrivateAttr(None)
     _template: str | None = PrivateAttr(None)
     _template_origin: Any = PrivateAttr(None)  # a spec._template.TemplateOrigin
+    _greeting_origin: Any = PrivateAttr(None)  # where the greeting template sits
 
     @property
     def voice_id(self) -> str:

@@ -64,19 +64,37 @@ Unknown keys are errors (with a "did you mean" hint), so a typo never goes unnot
 
 ## Templates
 
-`instructions` (or the file named by `instructions_file`) is a
-[Jinja2](https://jinja.palletsprojects.com/templates/) template, rendered in a sandbox:
+`instructions` (or the file named by `instructions_file`) and `greeting` are
+[Jinja2](https://jinja.palletsprojects.com/templates/) templates, rendered in a sandbox for each
+call, with the same names:
 
 | name | what it is |
 |---|---|
 | a declared variable | `--var NAME=VALUE`, else its `from_env` variable, else `default` |
-| `now` | the current date and time in `timezone`, e.g. `{{ now.strftime('%A %H:%M') }}` |
-| `agent` | `agent.name`, `agent.description`, `agent.voice` |
-| `call` | facts about the current call: `call.caller`, `call.call_id` (empty in dry runs) |
+| `now` | the current date and time in `timezone`, e.g. `{{ now.strftime('%H:%M') }}` |
+| `agent` | `agent.name`, `agent.description`, `agent.voice`, `agent.language` |
+| `call` | facts about the current call: `call.caller`, `call.id` (empty in dry runs) |
 
-A name that is not declared is an error when the file is loaded, not halfway through a call.
-Environment variables reach a template only through a variable with `from_env:`; their values
-are never printed. Names starting with `_` are blocked.
+Dates and times in the agent's `language` (through Babel): `now.strftime('%A')` is always
+English, `{{ now | format_date('EEEE') }}` says "domingo" for `language: es`:
+
+```
+{{ now | format_date }}                      4 ene 2026
+{{ now | format_date('full') }}              domingo, 4 de enero de 2026
+{{ now | format_date('EEEE d MMMM') }}       domingo 4 enero
+{{ now | format_time }}                      18:45 (in the agent's timezone)
+{{ now | format_datetime('long') }}          4 de enero de 2026, 18:45:00 CET
+{{ now | format_date('EEEE', locale='de') }} Sonntag
+```
+
+`format` is `short`, `medium`, `long`, `full` or a CLDR pattern (`EEEE` weekday, `d MMMM` day and
+month, `HH:mm`); `locale='de'` picks another language for one value. The value may also be ISO
+text such as `'2026-01-04'`.
+
+A name that is not declared is an error when the file is loaded, not halfway through a call;
+`agentrun check` also renders both templates once. Environment variables reach a template only
+through a variable with `from_env:`; their values are never printed. Names starting with `_` are
+blocked.
 """
 
 _SECTIONS: list[tuple[str, str, str]] = [

@@ -1,41 +1,39 @@
-"""Instructions templates: sandboxed Jinja2, checked at load time, rendered with typed values.
+"""Templates (the instructions and the greeting): sandboxed Jinja2, checked at load time.
 
-Owns: the one Jinja environment (immutable sandbox, StrictUndefined, no autoescape), the static
-checks run by ``load_spec`` (syntax, blocked ``_`` names, undeclared names), variable values from
-``--var`` / call / environment / defaults, and :func:`render_instructions`. Environment values
-are read only for variables that say ``from_env`` and never appear in a message.
+Owns: the one Jinja environment (immutable sandbox, StrictUndefined, no autoescape, the date
+filters of ``spec._dates``), the static checks run by ``load_spec`` (syntax, blocked ``_`` names,
+undeclared names) and :func:`render_template`, which renders one template and reports a failure
+in plain words at its line (``spec._template_errors``). What a template sees is built in
+``spec._render``; variable values come from ``spec._values``.
 
 Plain instructions (no ``{{``, ``{%`` or ``{#``: most agents) are never handed to Jinja: such
 text has no syntax to get wrong and no names to check, and Jinja would render it as itself with
-its newlines normalised (``\r\n`` and ``\r`` become ``\n``), which :func:`_plain` does. Jinja2
+its newlines normalised (``\r\n`` and ``\r`` become ``\n``), which :func:`plain` does. Jinja2
 is imported only for a real template, so a plain agent starts without it (~30 ms, ~2 MiB).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from agentrun.errors import SpecError, SpecErrors
-from agentrun.spec._fields import BUILTIN_VARIABLES, coerce_variable, did_you_mean
+from agentrun.spec._fields import BUILTIN_VARIABLES, did_you_mean
+from agentrun.spec._template_errors import at_line, render_problem, syntax_problem
 
 if TYPE_CHECKING:
     from jinja2 import Template, nodes
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    from agentrun.spec._models import AgentSpec
-
 __all__ = [
     "TemplateOrigin",
     "check_template",
-    "render_instructions",
-    "trial_render",
-    "variable_values",
+    "is_plain",
+    "plain",
+    "render_template",
 ]
 
 _FILENAME = "<instructions>"
@@ -58,20 +56,19 @@ class TemplateOrigin:
 
 
 _MAX_SIZE = 100_000
-_UNSAFE_HINT = "templates can read values but cannot change them or reach Python internals"
 
 
 _TEMPLATE_MARKS = ("{{", "{%", "{#")  # Jinja's default delimiters; no line statements
 _NEWLINES = re.compile(r"\r\n|\r|\n")  # what Jinja's lexer normalises (its newline_re)
 
 
-def _is_plain(source: str) -> bool:
+def is_plain(source: str) -> bool:
     """True for text with no template syntax: Jinja would output it unchanged."""
     return not any(mark in source for mark in _TEMPLATE_MARKS)
 
 
-def _plain(source: str) -> str:
-    """What Jinja renders for plain text, stripped as :func:`render_instructions` returns it
+def plain(source: str) -> str:
+    """What Jinja renders for plain text, stripped as :func:`render_template` returns it
     (the trailing newline Jinja drops is within the strip)."""
     return _NEWLINES.sub("\n", source).strip()
 
@@ -100,9 +97,15 @@ def _environment() -> ImmutableSandboxedEnvironment:
                 raise OverflowError(f"result longer than {_MAX_SIZE} characters or items")
             return left * right
 
-    return _Sandbox(
+    from jinja2 import pass_context
+
+    from agentrun.spec._dates import DATE_FILTERS
+
+    sandbox = _Sandbox(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
         finalize=lambda value: "" if value is None else value)
+    sandbox.filters.update({name: pass_context(f) for name, f in DATE_FILTERS.items()})
+    return sandbox
 
 
 @functools.lru_cache(maxsize=32)
@@ -139,18 +142,20 @@ def _blocked(ast: nodes.Template) -> list[tuple[str, int]]:
     return found
 
 
-def check_template(source: str, declared: set[str], origin: TemplateOrigin) -> list[SpecError]:
+def check_template(source: str, declared: set[str], origin: TemplateOrigin,
+                   label: str = "instructions") -> list[SpecError]:
     """Find every problem in a template without rendering it.
 
     Args:
         source: the template text.
         declared: variable names declared under ``variables:``.
         origin: where the template sits, for locations.
+        label: what the template is (``instructions`` or ``greeting``), for messages.
 
     Returns:
         SpecErrors for a syntax error, blocked ``_`` names and undeclared names.
     """
-    if _is_plain(source):
+    if is_plain(source):
         return []  # no tags: no syntax, no names (and no Jinja import)
     from jinja2 import TemplateSyntaxError, meta
 
@@ -159,16 +164,17 @@ def check_template(source: str, declared: set[str], origin: TemplateOrigin) -> l
         return SpecError(message, path=origin.path, line=line, column=column, hint=hint)
 
     env = _environment()
+    use = "use" if label.endswith("s") else "uses"
     try:
         _compile(source)
         ast = env.parse(source)
         undeclared = meta.find_undeclared_variables(ast)
     except TemplateSyntaxError as exc:
-        return [error(f"template error in instructions: {exc.message}", exc.lineno,
-                      "check the {{ }} and {% %} tags")]
+        message, hint = syntax_problem(exc.message or "", sorted(env.filters), sorted(env.tests))
+        return [error(f"{at_line(label, source, exc.lineno)}: {message}", exc.lineno, hint)]
     except RecursionError:
-        return [error("instructions nest brackets or tags too deeply", None)]
-    problems = [error(f"instructions use '{name}', which templates may not reach", line,
+        return [error(f"{label} nest brackets or tags too deeply", None)]
+    problems = [error(f"{label} {use} '{name}', which templates may not reach", line,
                       _BLOCKED_HINT) for name, line in _blocked(ast)]
     known = declared | set(BUILTIN_VARIABLES) | set(env.globals)
     for name in sorted(undeclared - known):
@@ -177,70 +183,9 @@ def check_template(source: str, declared: set[str], origin: TemplateOrigin) -> l
         else:
             close = did_you_mean(name, sorted(declared | set(BUILTIN_VARIABLES)), listing=False)
             hint = (close + " " if close else "") + "declare it under variables:"
-        problems.append(error(f"instructions use '{name}', which is not a declared variable",
+        problems.append(error(f"{label} {use} '{name}', which is not a declared variable",
                               _first_line(ast, name), hint))
     return problems
-
-
-def variable_values(spec: AgentSpec, given: Mapping[str, Any] | None = None,
-                    environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The typed value of every declared variable.
-
-    Precedence: ``given`` (``--var`` or per call) > ``from_env`` > ``default``.
-
-    Args:
-        spec: the agent.
-        given: values by name (text is converted to the declared type).
-        environ: the environment (defaults to ``os.environ``).
-
-    Returns:
-        Values by name (None for an optional variable without value).
-
-    Raises:
-        SpecErrors: an unknown or badly typed value, a required variable without value, an
-            environment variable that is not set. Environment values are never shown.
-    """
-    environ = os.environ if environ is None else environ
-    given = dict(given or {})
-    shown_path = str(spec.path) if spec.path else "<agent>"
-    problems: list[SpecError] = []
-
-    def error(name: str | None, message: str, hint: str | None = None) -> None:
-        where = spec.location(("variables", name), key=True) if name else None
-        line, column = where or (None, None)
-        problems.append(SpecError(message, path=shown_path, line=line, column=column, hint=hint))
-
-    for name in sorted(set(given) - set(spec.variables)):
-        hint = did_you_mean(name, list(spec.variables)) or "this agent declares no variables"
-        problems.append(SpecError(f"--var {name}: the agent has no variable '{name}'",
-                                  path=shown_path, hint=hint))
-    values: dict[str, Any] = {}
-    for name, var in spec.variables.items():
-        if name in given:
-            try:
-                values[name] = coerce_variable(var.type, given[name])
-            except ValueError as exc:
-                error(name, f"--var {name}={given[name]}: {exc}",
-                      f"'{name}' is declared as {var.type}")
-        elif var.from_env and environ.get(var.from_env) is not None:
-            try:
-                values[name] = coerce_variable(var.type, environ[var.from_env])
-            except ValueError as exc:
-                error(name, f"environment variable {var.from_env} (for '{name}') is not valid: "
-                      f"{exc}", f"'{name}' is declared as {var.type}")
-        elif var.default is not None:
-            values[name] = var.default
-        elif var.from_env:
-            error(name, f"variable '{name}' reads environment variable {var.from_env}, "
-                  "which is not set", f"set {var.from_env} or pass --var {name}=VALUE")
-        elif var.required:
-            error(name, f"variable '{name}' is required but has no value",
-                  f"pass --var {name}=VALUE")
-        else:
-            values[name] = None
-    if problems:
-        raise SpecErrors(problems)
-    return values
 
 
 def _failing_line(exc: BaseException) -> int | None:
@@ -253,80 +198,41 @@ def _failing_line(exc: BaseException) -> int | None:
     return line
 
 
-def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
-                        call: Mapping[str, Any] | None = None,
-                        now: datetime | None = None) -> str:
-    """Render the agent's instructions.
+def render_template(source: str, context: Mapping[str, Any], origin: TemplateOrigin,
+                    label: str = "instructions") -> str:
+    """Render one template in the sandbox.
 
     Args:
-        spec: the loaded agent.
-        variables: values by variable name (``--var``; text is converted to the declared type).
-        call: facts about the current call (``caller``, ``call_id``, …) for ``call.*``.
-        now: the time for ``now`` (default: the current time); shown in the spec's timezone.
+        source: the template text.
+        context: the names it sees (see ``spec._render``).
+        origin: where it sits, for messages.
+        label: ``instructions`` or ``greeting``.
 
     Returns:
-        The instructions text, stripped of leading and trailing blank space.
+        The text, stripped of leading and trailing blank space.
 
     Raises:
-        SpecErrors: bad or missing variable values, or a template that fails while rendering.
+        SpecErrors: the template failed; the message names the template line in plain words.
     """
-    return _render(spec, variable_values(spec, variables), call, now)
-
-
-_PLACEHOLDERS: dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True}
-
-
-def trial_render(spec: AgentSpec) -> list[SpecError]:
-    """Render once with stand-in values to find failures only rendering shows.
-
-    A misspelt method (``now.strftme``) or a filter applied to the wrong kind of value passes
-    the load-time checks; ``agentrun check`` calls this so the author hears about it before a
-    call does. Variables without a default get a stand-in of their type (the environment is
-    not read).
-
-    Args:
-        spec: a loaded agent.
-
-    Returns:
-        The problems found (empty when the template renders).
-    """
-    values = {name: var.default if var.default is not None else
-              _PLACEHOLDERS.get(var.type, f"<{name}>") for name, var in spec.variables.items()}
-    try:
-        _render(spec, values, {"caller": "+15550100", "id": "trial", "call_id": "trial"}, None)
-    except SpecErrors as exc:
-        return list(exc.errors)
-    return []
-
-
-def _render(spec: AgentSpec, context: dict[str, Any], call: Mapping[str, Any] | None,
-            now: datetime | None) -> str:
-    if _is_plain(spec.template):
-        return _plain(spec.template)
-    from zoneinfo import ZoneInfo
-
+    if is_plain(source):
+        return plain(source)
     from jinja2 import TemplateError, TemplateSyntaxError
 
-    tz = ZoneInfo(spec.timezone)
-    now = datetime.now(tz) if now is None else (
-        now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz))
-    facts = {"caller": "", "id": "", "call_id": "", **(call or {})}
-    context = {**context, "now": now, "call": facts,
-               "agent": {"name": spec.name, "description": spec.description,
-                         "voice": spec.voice_id}}
-    origin: TemplateOrigin = spec._template_origin or TemplateOrigin(
-        str(spec.path) if spec.path else "<agent>")
     try:
-        return _compile(spec.template).render(context).strip()
+        return _compile(source).render(context).strip()
     except TemplateSyntaxError as exc:
-        line, column = origin.locate(exc.lineno)
-        raise SpecErrors([SpecError(f"template error in instructions: {exc.message}",
-                                    path=origin.path, line=line, column=column)]) from None
+        env = _environment()
+        message, hint = syntax_problem(exc.message or "", sorted(env.filters), sorted(env.tests))
+        line = exc.lineno
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
             AttributeError, OverflowError, RecursionError) as exc:
-        line, column = origin.locate(_failing_line(exc))
-        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        raise SpecErrors([SpecError(f"instructions could not be rendered: {reason}",
-                                    path=origin.path, line=line, column=column,
-                                    hint=_UNSAFE_HINT if "unsafe" in reason else None)]
-                         ) from None
+        line = _failing_line(exc)
+        try:
+            ast = _environment().parse(source)
+        except RecursionError:
+            ast = None
+        message, hint = render_problem(exc, ast, line)
+        message = f"cannot be rendered: {message}"
+    where_line, column = origin.locate(line)
+    raise SpecErrors([SpecError(f"{at_line(label, source, line)}: {message}", path=origin.path,
+                                line=where_line, column=column, hint=hint)]) from None

@@ -1,0 +1,132 @@
+"""Rendering an agent's templates: the instructions and the greeting, for one call.
+
+Owns: what a template sees (declared variables, ``now`` in the agent's time zone, ``agent``,
+``call``), :func:`render_instructions`, :func:`render_greeting` and :func:`trial_render`, the
+render ``agentrun check`` and ``Agent.load`` do before any call so a template that fails is an
+error at load time, not halfway through a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from agentrun.errors import SpecError, SpecErrors
+from agentrun.spec._template import TemplateOrigin, is_plain, render_template
+from agentrun.spec._values import variable_values
+
+if TYPE_CHECKING:
+    from agentrun.spec._models import AgentSpec
+
+__all__ = ["render_greeting", "render_instructions", "trial_render"]
+
+_STAND_INS: dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True}
+
+
+def _context(spec: AgentSpec, values: Mapping[str, Any], call: Mapping[str, Any] | None,
+             now: datetime | None) -> dict[str, Any]:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(spec.timezone)
+    now = datetime.now(tz) if now is None else (
+        now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz))
+    facts = {"caller": "", "id": "", "call_id": "", **(call or {})}
+    return {**values, "now": now, "call": facts,
+            "agent": {"name": spec.name, "description": spec.description,
+                      "voice": spec.voice_id, "language": spec.language}}
+
+
+def _origin(spec: AgentSpec, attribute: str) -> TemplateOrigin:
+    found = getattr(spec, attribute, None)
+    return found or TemplateOrigin(str(spec.path) if spec.path else "<agent>")
+
+
+def _render(spec: AgentSpec, source: str, label: str, values: Mapping[str, Any],
+            call: Mapping[str, Any] | None, now: datetime | None) -> str:
+    origin = _origin(spec, "_template_origin" if label == "instructions" else "_greeting_origin")
+    if is_plain(source):
+        return render_template(source, {}, origin, label)  # no context needed (nor built)
+    return render_template(source, _context(spec, values, call, now), origin, label)
+
+
+def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
+                        call: Mapping[str, Any] | None = None,
+                        now: datetime | None = None) -> str:
+    """Render the agent's instructions.
+
+    Args:
+        spec: the loaded agent.
+        variables: values by variable name (``--var``; text is converted to the declared type).
+        call: facts about the current call (``caller``, ``id``, …) for ``call.*``.
+        now: the time for ``now`` (default: the current time); shown in the spec's timezone.
+
+    Returns:
+        The instructions text, stripped of leading and trailing blank space.
+
+    Raises:
+        SpecErrors: bad or missing variable values, or a template that fails while rendering.
+    """
+    return _render(spec, spec.template, "instructions", variable_values(spec, variables),
+                   call, now)
+
+
+def render_greeting(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
+                    call: Mapping[str, Any] | None = None,
+                    now: datetime | None = None) -> str | None:
+    """Render the agent's greeting, a template like the instructions.
+
+    Args:
+        spec: the loaded agent.
+        variables: values by variable name, as for :func:`render_instructions`.
+        call: facts about the current call for ``call.*``.
+        now: the time for ``now`` (default: the current time).
+
+    Returns:
+        What the agent says first, or None when the file has no greeting.
+
+    Raises:
+        SpecErrors: bad or missing variable values, or a template that fails while rendering.
+    """
+    if spec.greeting is None:
+        return None
+    return _render(spec, spec.greeting, "greeting", variable_values(spec, variables), call, now)
+
+
+def trial_render(spec: AgentSpec, values: Mapping[str, Any] | None = None) -> list[SpecError]:
+    """Render the instructions and the greeting once, to find failures only rendering shows.
+
+    A misspelt method (``now.strftme``) or a filter applied to the wrong kind of value passes
+    the load-time checks; ``agentrun check`` and ``Agent.load`` call this so the author hears
+    about it before a call does.
+
+    Args:
+        spec: a loaded agent.
+        values: typed values by name (see ``spec._values.resolve_values``); a variable without
+            one gets a stand-in of its type. None: stand-ins for every variable without a
+            default (the environment is not read).
+
+    Returns:
+        The problems found (empty when both render to some text).
+    """
+    given = dict(values or {})
+    filled = {name: given[name] if name in given else var.default if var.default is not None
+              else _STAND_INS.get(var.type, f"<{name}>") for name, var in spec.variables.items()}
+    problems: list[SpecError] = []
+    texts = [(spec.template, "instructions")]
+    if spec.greeting is not None:
+        texts.append((spec.greeting, "greeting"))
+    for source, label in texts:
+        try:
+            text = _render(spec, source, label, filled, None, None)
+        except SpecErrors as exc:
+            problems.extend(exc.errors)
+            continue
+        if not text:
+            origin = _origin(spec, "_template_origin" if label == "instructions"
+                             else "_greeting_origin")
+            verb = "render" if label == "instructions" else "renders"
+            problems.append(SpecError(f"the {label} {verb} to nothing", path=origin.path,
+                                      line=origin.line, column=origin.column,
+                                      hint="check the {% if %} blocks and the variables it uses"))
+    return problems
