@@ -83,7 +83,7 @@ class Agent:
         from agentrun.tools import ToolRegistry
 
         report = inspect_spec(path, variables, environ=environ, unknown=unknown_variables)
-        registry = ToolRegistry.for_spec(report.partial)
+        registry = ToolRegistry.for_spec(report.partial, environ=environ)
         problems = [*report.problems, *registry.problems]
         problems.extend(registry.environment_problems())  # a secret the tools need is unset
         if problems or report.spec is None:
