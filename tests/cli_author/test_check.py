@@ -161,7 +161,7 @@ def test_one_var_serves_several_files(invoke: Invoke, tmp_path: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, "a.yaml: ok\nb.yaml: ok\n")
     nobody = invoke("check", "a.yaml", "b.yaml", "--var", "clinic=Smile", "--var", "clnic=x")
     assert nobody.exit_code == 2
-    assert "Invalid value for --var: none of these agent files declares a variable 'clnic'" \
+    assert "invalid value for --var: none of these agent files declares a variable 'clnic'" \
         in nobody.stderr
 
 
