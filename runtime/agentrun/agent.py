@@ -103,7 +103,8 @@ class Agent:
         return self.spec.path.stem if self.spec.path else ""
 
     def config(self, *, call: Mapping[str, str] | None = None, now: datetime | None = None,
-               tools: ToolRegistry | None = None, secrets: bool = True) -> ConversationConfig:
+               tools: ToolRegistry | None = None, secrets: bool = True,
+               phone: bool = False) -> ConversationConfig:
         """What one call sends and how it behaves: instructions rendered for this call.
 
         Args:
@@ -113,6 +114,9 @@ class Agent:
                 only once their servers run); default: :attr:`tools` (no MCP tools).
             secrets: put secret header values of servers Grok calls into the session; False
                 shows ``${VARIABLE}`` instead (``--dry-run``).
+            phone: a phone call (Twilio Media Streams): the session's audio is G.711 μ-law
+                8 kHz both ways (``audio/pcmu``, grok-realtime.md §4) whatever the file's
+                ``audio:`` says, so the caller's audio passes through byte for byte.
 
         Returns:
             The conversation config.
@@ -131,10 +135,11 @@ class Agent:
         instructions = render_instructions(self.spec, given, call=facts, now=now)
         greeting = render_greeting(self.spec, given, call=facts, now=now)
         registry = self.tools if tools is None else tools
-        return ConversationConfig.from_spec(self.spec, instructions=instructions,
-                                            greeting=greeting,
-                                            function_tools=registry.function_schemas(),
-                                            server_tools=registry.server_tools(reveal=secrets))
+        config = ConversationConfig.from_spec(self.spec, instructions=instructions,
+                                              greeting=greeting,
+                                              function_tools=registry.function_schemas(),
+                                              server_tools=registry.server_tools(reveal=secrets))
+        return _phone_config(config) if phone else config
 
     def tool_variables(self) -> dict[str, str]:
         """The variables as tools see them (``ToolContext.variables``): text, "" for unset."""
@@ -146,7 +151,7 @@ class Agent:
                   call: Mapping[str, str] | None = None, channel: str = "embedded",
                   observers: Sequence[CallObserver] = (), now: datetime | None = None,
                   tools: ToolRunner | None = None, open_tools: ToolRegistry | None = None,
-                  **session_options: Any) -> SessionResult:
+                  phone: bool = False, **session_options: Any) -> SessionResult:
         """Run one call on ``endpoint`` until the caller hangs up or the conversation ends.
 
         The service: ``url`` when given (a proxy, ``agentrun sim``, a test server); else Grok
@@ -168,6 +173,7 @@ class Agent:
                 declares and runs: a service sharing its MCP servers between calls. Default:
                 :attr:`tools` is opened for this call (its MCP servers start now and stop when
                 the call ends; one that cannot start is a status line).
+            phone: a phone call: G.711 μ-law 8 kHz both ways (see :meth:`config`).
             **session_options: passed to :class:`~agentrun.engine.session.Session`.
 
         Returns:
@@ -185,7 +191,7 @@ class Agent:
         from agentrun.engine.session import Session
 
         facts = dict(call or {})
-        config = self.config(call=facts, now=now)
+        config = self.config(call=facts, now=now, phone=phone)
         key = api_key if api_key is not None else (os.environ.get(api_key_env) or None)
         info = CallInfo(call_id=facts.get("id", facts.get("call_id", "")), agent=self.name,
                         agent_file=self.file_stem, channel=channel,
@@ -201,10 +207,40 @@ class Agent:
                 opened = await stack.enter_async_context(
                     self.tools.open(report=endpoint.show_status))
             if opened is not self.tools:  # MCP tools are declared once their servers run
-                config = self.config(call=facts, now=now, tools=opened)
+                config = self.config(call=facts, now=now, tools=opened, phone=phone)
             target = connection_url(self.spec, url or DEFAULT_BASE_URL)
+            if tools is None:  # the call's facts reach ToolContext.call
+                facts.setdefault("channel", channel)
+                tools = _CallTools(opened, {k: str(v) for k, v in facts.items()
+                                            if k in ("caller", "id", "channel")})
             session = Session.for_url(config, target, api_key=key, endpoint=endpoint,
-                                      tools=opened if tools is None else tools,
+                                      tools=tools,
                                       variables=self.tool_variables(),
                                       call=info, observers=observers, **session_options)
             return await session.run()
+
+
+class _CallTools:
+    """The agent's tools as one call runs them, its facts handed to ``ToolContext.call``."""
+
+    def __init__(self, registry: ToolRegistry, facts: Mapping[str, str]) -> None:
+        self._registry = registry
+        self._facts = facts
+
+    async def call(self, name: str, arguments_json: str, *, call_id: str,
+                   variables: Mapping[str, str], state: dict[str, Any]) -> Any:
+        return await self._registry.call(name, arguments_json, call_id=call_id,
+                                         variables=variables, state=state, call=self._facts)
+
+
+def _phone_config(config: ConversationConfig) -> ConversationConfig:
+    """``config`` with μ-law 8 kHz both ways, keeping transcription hints and speed."""
+    import dataclasses
+
+    from agentrun.protocol import AudioConfig, PcmuFormat
+
+    audio = config.session.audio or AudioConfig()
+    audio = audio.model_copy(update={
+        "input": audio.input.model_copy(update={"format": PcmuFormat()}),
+        "output": audio.output.model_copy(update={"format": PcmuFormat()})})
+    return dataclasses.replace(config, session=config.session.model_copy(update={"audio": audio}))

@@ -146,4 +146,4 @@ def run_main() -> None:  # pragma: no cover - console entry used by `python -m a
     sys.exit(main())
 
 
-from agentrun.cli import author, run, tools, usage  # noqa: E402,F401  (commands register)
+from agentrun.cli import author, run, serve, tools, usage  # noqa: E402,F401  (commands register)

@@ -41,6 +41,9 @@ class ToolContext(Generic[ConfigT]):
             one, and can sleep with ``ctx.abandoned.wait(seconds)`` to wake up early. A plain
             (synchronous) function cannot be stopped: it runs on in a daemon thread that never
             keeps the process alive, and its result is dropped.
+        call: facts about the call, read-only: ``caller`` (the caller's number or address),
+            ``id`` (the channel's call id, e.g. Twilio's CallSid) and ``channel`` (``twilio``,
+            ``console``…); empty when the call has none (a typed console call has no caller).
     """
 
     name: str
@@ -50,3 +53,4 @@ class ToolContext(Generic[ConfigT]):
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("agentrun.tools"))
     state: dict[str, Any] = field(default_factory=dict)
     abandoned: threading.Event = field(default_factory=threading.Event, repr=False)
+    call: Mapping[str, str] = field(default_factory=dict)

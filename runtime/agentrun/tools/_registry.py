@@ -309,6 +309,7 @@ class ToolRegistry:
         call_id: str,
         variables: Mapping[str, str] | None = None,
         state: dict[str, Any] | None = None,
+        call: Mapping[str, str] | None = None,
     ) -> ToolResult:
         """Run one function call the model asked for.
 
@@ -318,6 +319,8 @@ class ToolRegistry:
             call_id: the call's id.
             variables: the conversation's call variables (caller, call_id, …).
             state: the per-conversation dict for ``ToolContext.state`` (default ``self.state``).
+            call: facts about the call for ``ToolContext.call`` (``caller``, ``id``,
+                ``channel``).
 
         Returns:
             The result; an undeclared name gives ``ok=False`` with an "unknown tool" output.
@@ -334,6 +337,9 @@ class ToolRegistry:
                 name=name,
                 call_id=call_id,
             )
+        if isinstance(tool, Tool):  # plugin functions see the call's facts (ToolContext.call)
+            return await tool.run(arguments_json, call_id=call_id, variables=variables,
+                                  state=self.state if state is None else state, call=call)
         return await tool.run(arguments_json, call_id=call_id, variables=variables,
                               state=self.state if state is None else state)
 

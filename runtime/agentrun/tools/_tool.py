@@ -237,6 +237,7 @@ class Tool:
         call_id: str = "",
         variables: Mapping[str, str] | None = None,
         state: dict[str, Any] | None = None,
+        call: Mapping[str, str] | None = None,
     ) -> ToolResult:
         """Validate the model's arguments, run the tool under its timeout, encode the result.
 
@@ -246,6 +247,7 @@ class Tool:
             call_id: the call id, passed to the tool's context and into log lines.
             variables: the conversation's call variables (caller, …).
             state: the per-conversation dict shared between tools.
+            call: facts about the call (``caller``, ``id``, ``channel``) for ``ToolContext.call``.
 
         Returns:
             The result; never raises except ``asyncio.CancelledError``.
@@ -275,6 +277,7 @@ class Tool:
                 logger=self.logger,
                 state={} if state is None else state,
                 abandoned=abandoned,
+                call=MappingProxyType(dict(call or {})),
             )
         import asyncio  # here, not at the top: `agentrun check` builds tools but runs none
 

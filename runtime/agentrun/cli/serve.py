@@ -1,0 +1,101 @@
+"""``agentrun serve``: put the agents of a file or folder on phone numbers (and web pages).
+
+Only wiring: options → :class:`agentrun.serve.ServeOptions` → :func:`agentrun.serve.run`.
+Starlette, uvicorn and the rest of the ``serve`` extra are imported only by this command.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from agentrun.cli import main
+from agentrun.errors import AgentrunError
+
+__all__ = ["serve"]
+
+_HELP = """Serve every agent in PATH (an agent file or a folder of them) to callers.
+
+\b
+Each agent that passes `agentrun check` is served under its file stem:
+  POST /twilio/STEM          Twilio voice webhook (phone calls via Media Streams)
+  GET  /healthz  /readyz  /metrics    liveness, readiness, Prometheus metrics
+Files that fail are listed with their errors and not served. Files are watched:
+the next call uses a changed file if it passes its check (the last good version
+stays otherwise); calls in progress keep their version.
+
+\b
+Calls go to Grok when XAI_API_KEY is set, to --url when given, and otherwise to
+the embedded simulator (one per worker process). Set TWILIO_AUTH_TOKEN so that
+only Twilio can place calls (webhook signatures are checked).
+
+\b
+SIGTERM drains: /readyz fails, new calls are refused politely, calls in progress
+may go on for --drain-timeout seconds, then end cleanly; exit code 0.
+
+\b
+Examples:
+  agentrun serve agents/
+  agentrun serve agents/ --public-url https://voice.example.com --workers 2
+  agentrun serve agents/support.yaml --port 9000 --max-calls 50 --record calls/
+"""
+
+
+@main.command("serve", help=_HELP)
+@click.argument("path", type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", type=int, default=8080, show_default=True, help="TCP port.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes sharing the port [default: the number of cores].")
+@click.option("--public-url", metavar="URL",
+              help="The public base URL Twilio reaches, e.g. https://voice.example.com "
+                   "(default: the proxy's X-Forwarded-* headers, else Host).")
+@click.option("--url", metavar="URL",
+              help="Realtime endpoint for every call instead of Grok or the simulator.")
+@click.option("--record", metavar="DIR", type=click.Path(file_okay=False),
+              help="Record every call in DIR.")
+@click.option("--max-calls", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Simultaneous calls per worker process; more are refused cleanly.")
+@click.option("--drain-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds calls in progress may go on after SIGTERM before they are ended.")
+@click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Value of a template variable for every agent (repeatable).")
+@click.option("--no-reload", is_flag=True, help="Do not watch the agent files.")
+@click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
+              help="Environment variable holding the API key.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs (calls, transcripts, requests).")
+def serve(path: str, host: str, port: int, workers: int | None, public_url: str | None,
+          url: str | None, record: str | None, max_calls: int, drain_timeout: float,
+          var_pairs: tuple[str, ...], no_reload: bool, api_key_env: str, verbose: bool) -> None:
+    try:
+        from agentrun.serve import ServeOptions, run
+    except ImportError as exc:
+        raise AgentrunError(f"agentrun serve needs the serve extra ({exc.name} is missing): "
+                            "pip install 'agentrun-voice[serve]'") from None
+    from agentrun.cli.author import parse_assignments
+
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise click.BadParameter("expected http(s)://HOST[/PREFIX]", param_hint="--public-url")
+    if record is not None:
+        _check_record_support()
+    options = ServeOptions(path=path, url=url, api_key_env=api_key_env, public_url=public_url,
+                           record=record, max_calls=max_calls, drain_timeout=drain_timeout,
+                           reload=not no_reload, variables=parse_assignments(var_pairs))
+    try:
+        code = run(options, host=host, port=port, workers=workers or os.cpu_count() or 1,
+                   verbose=verbose)
+    except OSError as exc:
+        raise AgentrunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    raise SystemExit(code)
+
+
+def _check_record_support() -> None:
+    import inspect
+
+    from agentrun.agent import Agent
+
+    if "record" not in inspect.signature(Agent.run).parameters:
+        raise AgentrunError("--record needs call records (Agent.run(record=...)), which this "
+                            "version of agentrun does not have yet")
