@@ -56,6 +56,7 @@ __all__ = [
     "CustomVoice",
     "HttpCall",
     "HttpResponse",
+    "Interruptions",
     "ManualTurns",
     "McpServer",
     "ServerVad",
@@ -209,6 +210,32 @@ class ServerVad(BaseModel):
         default=None, description="Caller silence after which the server prompts or ends the "
         "turn, in milliseconds (15000, '15000ms' or '15s'). Leave out to use the server's "
         "default.", examples=[15000])
+
+
+class Interruptions(BaseModel):
+    """When the caller may cut the agent off (barge-in).
+
+    Defaults suit a headset or a phone with echo cancellation: the caller can interrupt at once.
+    In a noisy room, require a little speech first (``min_speech_ms: 300``) so a cough or an
+    "uh-huh" does not cut the agent off. On a speakerphone or laptop speakers without echo
+    cancellation, use ``half_duplex: true``: the agent would otherwise hear itself and stop.
+    For announcements that must be heard in full, ``enabled: false``.
+    """
+
+    model_config = _PLAIN
+    enabled: bool = Field(default=True, examples=[False], description="Whether the caller may "
+                          "interrupt the agent at all. false: the agent always finishes, and "
+                          "the microphone is muted while it speaks (as with half_duplex).")
+    min_speech_ms: duration("ms", ge=0, le=5000, suspicious_below=20) = Field(
+        default=0, examples=[300], description="How long the caller must speak while the agent "
+        "is talking before it counts as an interruption, in milliseconds (300, '300ms' or "
+        "'0.3s'); shorter sounds such as a cough or an 'uh-huh' do not cut the agent off. 0: "
+        "at once. The server's own voice detection may still end a reply; use half_duplex for "
+        "a hard guarantee.")
+    half_duplex: bool = Field(default=False, examples=[True], description="Mute the microphone "
+                              "while the agent speaks (its audio is replaced by silence of the "
+                              "same length): for speakerphones and laptop speakers that would "
+                              "let the agent hear itself. The caller cannot interrupt then.")
 
 
 class ManualTurns(BaseModel):
@@ -455,6 +482,10 @@ class AgentSpec(BaseModel):
         examples=["Hi, this is {{ company }} support. How can I help?"])
     greeting_interruptible: bool = Field(default=True, examples=[False], description="Whether "
                                          "the caller can talk over the greeting.")
+    interruptions: Interruptions = Field(
+        default_factory=Interruptions, description="When the caller may cut the agent off: "
+        "at all (enabled), after how much speech (min_speech_ms), or never while it speaks "
+        "(half_duplex).", examples=[{"min_speech_ms": 300}, {"half_duplex": True}])
     turn_detection: TurnDetection = Field(
         default_factory=ServerVad, description="How the end of the caller's turn is found: "
         "server_vad (automatic) or manual (push-to-talk).",

@@ -101,6 +101,10 @@ _SECTIONS: list[tuple[str, str, str]] = [
     ("AgentSpec", "Top-level keys", ""),
     ("CustomVoice", "voice: {custom: ...}", ""),
     ("Variable", "variables: NAME", "The type is taken from the default when left out."),
+    ("Interruptions", "interruptions",
+     "Headset or phone with echo cancellation: leave the defaults. Noisy room: "
+     "`min_speech_ms: 300`. Speakerphone or laptop speakers: `half_duplex: true`. Messages "
+     "that must be heard in full: `enabled: false`."),
     ("ServerVad", "turn_detection (type: server_vad)",
      "The default. Leave a key out to use the server's default."),
     ("ManualTurns", "turn_detection (type: manual)", ""),
