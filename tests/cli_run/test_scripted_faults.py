@@ -7,10 +7,13 @@ import asyncio
 import itertools
 import json
 import pathlib
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from agentrun.engine.session import Session
 from agentrun.engine.setup import ConversationConfig, Watchdogs
 from agentrun.io import NullEndpoint
@@ -192,3 +195,23 @@ def test_a_session_update_never_answered_ends_at_the_bound_pings_or_not() -> Non
         "the server did not confirm the session configuration (no session.updated within "
         "0.5 s)"))
     assert server.connections == 1 and result.reconnects == 0
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_any_unicode_prints_on_a_terminal_or_pipe_that_is_not_utf8(
+        tmp_path: pathlib.Path, cli_env: dict[str, str], simulator: Any, encoding: str) -> None:
+    """No UnicodeEncodeError for a conversation in any script on an ASCII or Latin-1 pipe."""
+    agent = tmp_path / "a.yaml"
+    agent.write_text('name: Café ☕\ninstructions: Be brief.\n'
+                     'greeting: "Grüß Gott — 日本語 ☕ 🎉"\n', encoding="utf-8")
+    with simulator({"responses": [{"say": "Très bien — ça coûte 5 € ✓ 你好"}]}) as sim:
+        result = subprocess.run(
+            [sys.executable, "-m", "agentrun", str(agent), "--text", "--url", sim.url],
+            input="héllo ✓\n".encode(), capture_output=True, timeout=30,
+            env={**cli_env, "PYTHONIOENCODING": encoding}, check=False)
+    stderr = result.stderr.decode(encoding, "replace")
+    assert result.returncode == 0, stderr
+    assert b"Traceback" not in result.stderr
+    lines = result.stdout.decode(encoding, "replace").splitlines()
+    assert lines[0].startswith("agent: Gr") and lines[-1].startswith("agent: Tr")
+    assert len(lines) == 3  # greeting, the caller's line, the reply

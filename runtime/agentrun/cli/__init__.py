@@ -9,6 +9,7 @@ that registers on ``main``.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import sys
@@ -62,6 +63,7 @@ class _AgentrunGroup(click.Group):
                    if isinstance(p, click.Option))
 
     def invoke(self, ctx: click.Context) -> Any:
+        _tolerant_streams()
         try:
             return super().invoke(ctx)
         except AgentrunError as exc:
@@ -91,6 +93,19 @@ class _AgentrunGroup(click.Group):
             click.echo("agentrun: interrupted", err=True)
             sys.exit(INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _tolerant_streams() -> None:
+    """A conversation may hold any Unicode; a terminal or pipe that is not UTF-8 (LANG=C,
+    PYTHONIOENCODING=latin-1) shows what it cannot encode as '?' instead of crashing the call
+    (issue 9). Typed input it cannot decode keeps its bytes (the console sends them as
+    U+FFFD) instead of ending the input. Only streams that would raise are changed."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "replace"),
+                           (sys.stdin, "surrogateescape")):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            # a detached or closed stream has nothing to protect
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors=errors)
 
 
 def _error_text(exc: AgentrunError) -> str:
