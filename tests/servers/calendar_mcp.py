@@ -49,6 +49,15 @@ def whoami() -> str:
     return f"token={os.environ.get('CALENDAR_TOKEN', 'none')}"
 
 
+_SEEN: dict[str, str] = {}
+
+
+@server.tool()
+def last_authorization() -> str:
+    """The Authorization header of the last HTTP request (Streamable HTTP mode only)."""
+    return _SEEN.get("authorization", "none")
+
+
 @server.tool()
 def broken(reason: str = "the calendar database is locked") -> str:
     """Always fails."""
@@ -76,9 +85,17 @@ def _serve_http(port: int) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    app = server.streamable_http_app()
+    inner = server.streamable_http_app()
+
+    async def app(scope, receive, send):  # records the header the client sent
+        if scope["type"] == "http":
+            for key, value in scope["headers"]:
+                if key == b"authorization":
+                    _SEEN["authorization"] = value.decode()
+        await inner(scope, receive, send)
+
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    config = uvicorn.Config(app, log_level="error")
+    config = uvicorn.Config(app, log_level="error", lifespan="on")
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
@@ -88,6 +105,7 @@ def main() -> None:
     parser.add_argument("--crash-on-start", action="store_true")
     parser.add_argument("--hang-on-start", action="store_true")
     parser.add_argument("--collide", action="store_true")
+    parser.add_argument("--tag", help="ignored: lets a test find this process")
     args = parser.parse_args()
     if args.crash_on_start:
         sys.stderr.write("calendar: cannot open calendar.db: permission denied\n")

@@ -61,3 +61,57 @@ def agent(tmp_path: Path) -> Callable[[str], AgentSpec]:
         return load_spec(path)
 
     return make
+
+
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
+
+
+def server_module(name: str) -> object:
+    """Import a server that ships with the tests (``tests/servers/NAME.py``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"agentrun_test_{name}", SERVERS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def clinic_api() -> Iterator[object]:
+    """The clinic HTTP API on 127.0.0.1 (a free port) in a thread; ``.url``, ``.requests``."""
+    module: object = server_module("clinic_api")
+    with module.ClinicApi() as api:  # type: ignore[attr-defined]
+        yield api
+
+
+@pytest.fixture
+def calendar_http() -> Iterator[str]:
+    """tests/servers/calendar_mcp.py over Streamable HTTP on 127.0.0.1; yields its URL."""
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, str(SERVERS / "calendar_mcp.py"), "--http", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("listening on "), line
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def running(tag: str) -> list[int]:
+    """Process ids whose command line holds ``tag`` (a started server not yet stopped)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if tag in command:
+                found.append(int(entry.name))
+    return found

@@ -19,6 +19,8 @@ from agentrun.errors import SpecError, SpecErrors
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from agentrun.agent import Agent
+
 
 # json, datetime and pathlib are imported inside the commands: `agentrun --help` and the other
 # commands should not pay for them.
@@ -52,12 +54,35 @@ def parse_assignments(values: Iterable[str], option: str = "--var") -> dict[str,
     return result
 
 
+def _connect_problems(agent: Agent, file: str, listing: list[str]) -> list[SpecError]:
+    """Start or reach the agent's MCP servers; list their tools; check names against them."""
+    import asyncio
+
+    if not agent.tools.has_servers:
+        return []
+
+    async def survey() -> list[SpecError]:
+        async with agent.tools.open(report=lambda level, message: None,
+                                    remote=True) as opened:
+            for server in opened.servers:
+                if server.tools:
+                    offered = ", ".join(tool.name for tool in server.tools)
+                    listing.append(f"{file}: MCP server '{server.name}' ({server.transport} "
+                                   f"{server.target}) offers: {offered}")
+            return opened.problems
+
+    return asyncio.run(survey())
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
               help="Give a variable a value, as for `agentrun run` (repeatable). With several "
                    "files, each value goes to the files that declare it.")
-def check(files: tuple[str, ...], variables: tuple[str, ...]) -> None:
+@click.option("--connect", is_flag=True,
+              help="Also start (or reach) each MCP server, list the tools it offers and check "
+                   "allowed_tools, rename and tool names against them.")
+def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> None:
     """Find every mistake in agent files, without connecting to anything.
 
     Checks each FILE completely and reports every problem at once: YAML syntax, unknown or
@@ -66,13 +91,16 @@ def check(files: tuple[str, ...], variables: tuple[str, ...]) -> None:
     and the value of every variable, read as `agentrun run` reads them (--var, then the
     environment for from_env, then the default). A file that checks ok runs. Prints
     "FILE: ok" for each file when all are fine (exit 0); otherwise prints every problem as
-    FILE:LINE:COL: message (hint) and exits with 2.
+    FILE:LINE:COL: message (hint) and exits with 2. http and mcp tool blocks are checked
+    offline; with --connect the MCP servers are also started (and stopped again) and their
+    tools listed.
 
     \b
     Examples:
       agentrun check agents/support.yaml
       agentrun check agents/*.yaml
       agentrun check agents/booking.yaml --var clinic="Smile Dental"
+      agentrun check --connect agents/clinic.yaml
     """
     from agentrun.agent import Agent
 
@@ -89,6 +117,11 @@ def check(files: tuple[str, ...], variables: tuple[str, ...]) -> None:
             problems.extend(exc.errors)
             continue
         declared.update(agent.spec.variables)
+        if connect:
+            found = _connect_problems(agent, file, passed)
+            if found:
+                problems.extend(found)
+                continue
         passed.append(f"{file}: ok")
     if several and not problems and set(given) - declared:
         unknown = sorted(set(given) - declared)[0]

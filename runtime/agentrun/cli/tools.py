@@ -23,8 +23,11 @@ _DESCRIPTION_WIDTH = 60
 
 @main.group("tools", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per tool).")
+@click.option("--agent", "agent_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="List the tools of this agent file instead: plugin, http and MCP tools as "
+                   "the model sees them (its MCP servers are started, listed and stopped).")
 @click.pass_context
-def tools(ctx: click.Context, as_json: bool) -> None:
+def tools(ctx: click.Context, as_json: bool, agent_file: str | None) -> None:
     """List the tools installed plugins provide (and the server's built-ins).
 
     A tool is a Python function in a pip-installed plugin. Name it under
@@ -44,10 +47,16 @@ def tools(ctx: click.Context, as_json: bool) -> None:
     \b
     Examples:
       agentrun tools                    table of every installed tool
+      agentrun tools --agent agents/clinic.yaml   the tools of one agent, MCP ones included
       agentrun tools show lookup_order  its parameters and config options
       agentrun tools --json             the same for scripts
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if agent_file is not None:
+        from agentrun.cli._agent_tools import list_agent_tools
+
+        list_agent_tools(agent_file, as_json)
         return
     from agentrun.tools._catalog import catalog
 

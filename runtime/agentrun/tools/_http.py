@@ -233,9 +233,12 @@ class HttpTool:
                     ) -> tuple[httpx.Response, bytes]:
         """Send, following redirects as the block allows; read at most MAX_BODY_BYTES."""
         policy = self.call.follow_redirects
-        outgoing = client.build_request(request.method, request.url, headers=request.headers,
-                                        params=request.query, json=request.body,
-                                        content=None)
+        import httpx
+
+        # merged, not passed as params=: httpx would drop the query written in the URL
+        url = httpx.URL(request.url).copy_merge_params(request.query)
+        outgoing = client.build_request(request.method, url, headers=request.headers,
+                                        json=request.body)
         for _ in range(MAX_REDIRECTS + 1):
             response = await client.send(outgoing, stream=True)
             try:

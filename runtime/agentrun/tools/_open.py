@@ -97,7 +97,7 @@ async def start(base: ToolRegistry, report: Report | None, remote: bool) -> Tool
             name = model_name(ref.mcp, listed.name)
             if name in reserved or name in names:
                 owner = f"reserved by the built-in '{reserved[name]}'" if name in reserved \
-                    else f"already a tool's name ({names[name]})"
+                    else f"already taken by {names[name]}"
                 problem(index, f"MCP server '{ref.name}' offers '{listed.name}', but '{name}' "
                         f"is {owner}; it is left out",
                         f"give it another name: rename: {{{listed.name}: "
@@ -114,6 +114,12 @@ async def start(base: ToolRegistry, report: Report | None, remote: bool) -> Tool
                 continue
             names[name] = tool.source
             tools.append(tool)
+    # in YAML order: what the session declares reads like the file
+    where = {ref.name: index for index, ref in enumerate(getattr(spec, "tools", ()) or ())
+             if getattr(ref, "kind", "plugin") in ("plugin", "http")}
+    where.update({tool.name: index for (index, _), c in zip(entries, connections, strict=True)
+                  for tool in tools if isinstance(tool, McpTool) and tool.connection is c})
+    tools.sort(key=lambda tool: where.get(tool.name, len(where)))
     opened._tools = {tool.name: tool for tool in tools}
     opened.function_names = frozenset(opened._tools)
     opened.problems = [*base.problems, *problems]
