@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from agentrun.spec import AgentSpec, load_spec
+from tools_fixtures import SERVERS, server_module
 
 
 class PluginDir:
@@ -63,20 +64,6 @@ def agent(tmp_path: Path) -> Callable[[str], AgentSpec]:
     return make
 
 
-SERVERS = Path(__file__).resolve().parents[1] / "servers"
-
-
-def server_module(name: str) -> object:
-    """Import a server that ships with the tests (``tests/servers/NAME.py``)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"agentrun_test_{name}", SERVERS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture
 def clinic_api() -> Iterator[object]:
@@ -101,17 +88,3 @@ def calendar_http() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
-
-
-def running(tag: str) -> list[int]:
-    """Process ids whose command line holds ``tag`` (a started server not yet stopped)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if tag in command:
-                found.append(int(entry.name))
-    return found

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from agentrun.spec import load_spec
 from agentrun.tools import ToolRegistry
-from conftest import SERVERS, running
+from tools_fixtures import SERVERS, running
 
 SERVER = str(SERVERS / "calendar_mcp.py")
 TOKEN = "cal-5e1b2f-very-secret"
