@@ -253,7 +253,9 @@ A scenario file scripts what the simulated model does on each response:
       repeat: 3
     - fault: {close: 1011}                   # also: malformed_json, unknown_event,
                                              # duplicate_item, error, slow, burst,
-                                             # auto_response_race, failed_response
+                                             # auto_response_race, failed_response,
+                                             # stall (ms), null_fields, out_of_order,
+                                             # error_names_event
 
 \b
 Examples:

@@ -83,6 +83,7 @@ class SimConnection:
         self.silence_ms = 0.0
         self.fault = Fault()
         self.audio_turns: dict[str, int] = {}  # user item id -> ms of audio it was made of
+        self.last_event_id = ""  # the client's last event_id (fault error_names_event)
         self.handlers = {
             "session.update": self._on_session_update,
             "input_audio_buffer.append": self._on_audio_append,
@@ -164,6 +165,8 @@ class SimConnection:
         item = event.get("item")
         self.sim.trace("in", kind, item.get("call_id") if isinstance(item, dict) else None)
         self.sim.record(event)
+        if isinstance(event.get("event_id"), str):
+            self.last_event_id = event["event_id"]
         handler = self.handlers.get(kind)
         if handler is None:
             await self.error("invalid_request_error", f"Unknown event type '{kind}'.",

@@ -74,7 +74,11 @@ async def respond(conn: SimConnection, response: Response, entry: Entry, text_on
         body["status_details"] = {"type": "failed", "error": {
             "type": "server_error", "code": "simulated_failure",
             "message": "The simulator failed this response on purpose."}}
-    await conn.send({"type": "response.done", "response": body, "usage": body["usage"]})
+    done: dict[str, Any] = {"type": "response.done", "response": body, "usage": body["usage"]}
+    if fault.null_fields:  # nulls and odd types where a lenient client must cope (issue 9)
+        body.update(usage=[], status_details=None, object=None)
+        done.update(usage=None, previous_item_id=7)
+    await conn.send(done)
     conn.sim.flush_trace()  # a reader of the trace (bench) sees whole responses
 
 async def _inject(conn: SimConnection, fault: Fault) -> None:
@@ -84,7 +88,10 @@ async def _inject(conn: SimConnection, fault: Fault) -> None:
         await conn.send_raw('{"type": "response.output_audio.delta", "delta": ',
                             "(malformed)")
     if fault.error is not None:
-        await conn.send({"type": "error", "error": dict(fault.error)})
+        error = dict(fault.error)
+        if fault.error_names_event and conn.last_event_id:
+            error["event_id"] = conn.last_event_id
+        await conn.send({"type": "error", "error": error})
 
 async def _close_now(conn: SimConnection, code: int) -> None:
     """Fault ``close``: drop the socket mid-reply (1006 means no close frame at all)."""
@@ -114,6 +121,12 @@ async def _emit_calls(conn: SimConnection, response: Response, calls: tuple[Call
                 "type": "function_call", "status": "in_progress", "call_id": call_id,
                 "name": name, "arguments": ""}
         response.output.append(item)
+        arguments = json.dumps(call.arguments, separators=(",", ":"))
+        common = {"response_id": response.id, "item_id": item["id"],
+                  "output_index": index, "call_id": call_id}
+        if fault.out_of_order:  # the arguments overtake their item (seen on busy servers)
+            await conn.send({"type": "response.function_call_arguments.done", **common,
+                             "name": name, "arguments": arguments}, call_id)
         # the item (with call_id) comes before arguments.done (reference §3.3, §8)
         await conn.send({"type": "response.output_item.added", "response_id": response.id,
                          "output_index": index, "item": item}, call_id)
@@ -123,13 +136,13 @@ async def _emit_calls(conn: SimConnection, response: Response, calls: tuple[Call
             conn.items.pop()
         if fault.close is not None:
             await _close_now(conn, fault.close)
-        arguments = json.dumps(call.arguments, separators=(",", ":"))
-        common = {"response_id": response.id, "item_id": item["id"],
-                  "output_index": index, "call_id": call_id}
+        if fault.stall_ms:
+            await asyncio.sleep(fault.stall_ms / 1000)
         await conn.send({"type": "response.function_call_arguments.delta", **common,
                          "delta": arguments}, call_id)
-        await conn.send({"type": "response.function_call_arguments.done", **common,
-                         "name": name, "arguments": arguments}, call_id)
+        if not fault.out_of_order:
+            await conn.send({"type": "response.function_call_arguments.done", **common,
+                             "name": name, "arguments": arguments}, call_id)
         item.update(status="completed", arguments=arguments)
         await conn.send({"type": "response.output_item.done", "response_id": response.id,
                          "output_index": index, "item": item}, call_id)
@@ -201,8 +214,12 @@ async def _stream_audio(conn: SimConnection, rid: str, iid: str, words: list[str
             next_word += 1
         if fault.close is not None and n >= count // 2:
             await _close_now(conn, fault.close)
+        if fault.stall_ms and n == count // 2:
+            await asyncio.sleep(fault.stall_ms / 1000)
         ms = min(chunk_ms, total_ms - n * chunk_ms)
         text = f'{prefix}{conn.sim.next_id("evt")}","delta":"{chunk_b64(fmt, ms)}"}}'
+        if fault.null_fields:
+            text = text.replace('"output_index":0', '"output_index":null', 1)
         await conn.send_raw(text, "response.output_audio.delta")
         if paced:
             delay = start + (n + 1) * chunk_ms / 1000 - loop.time()

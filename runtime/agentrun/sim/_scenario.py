@@ -23,7 +23,8 @@ __all__ = ["ERROR_PRESETS", "Call", "Entry", "Fault", "Scenario"]
 
 FAULT_KINDS = (
     "close", "malformed_json", "unknown_event", "duplicate_item", "error", "slow", "burst",
-    "auto_response_race", "failed_response",
+    "auto_response_race", "failed_response", "stall", "null_fields", "out_of_order",
+    "error_names_event",
 )
 
 ERROR_PRESETS: dict[str, dict[str, str]] = {
@@ -69,6 +70,10 @@ class Fault:
     burst: bool = False
     auto_response_race: bool = False
     failed_response: bool = False
+    stall_ms: int = 0  # pause this long halfway through the reply (a server that stalls)
+    null_fields: bool = False  # optional fields sent as null (and odd types), as some servers do
+    out_of_order: bool = False  # arguments.done before its function_call item
+    error_names_event: bool = False  # the injected error names the client's last event_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +235,9 @@ def _fault(spec: Any, path: str, where: str | None) -> Fault:
     slow = spec.get("slow", 0)
     if slow is True or not isinstance(slow, int) or slow < 0:
         raise _fail(where, f"{path}.slow", "expected milliseconds between events")
+    stall = spec.get("stall", 0)
+    if stall is True or not isinstance(stall, int) or stall < 0:
+        raise _fail(where, f"{path}.stall", "expected milliseconds to pause mid-reply")
     return Fault(
         close=close,
         malformed_json=bool(spec.get("malformed_json")),
@@ -240,6 +248,10 @@ def _fault(spec: Any, path: str, where: str | None) -> Fault:
         burst=bool(spec.get("burst")),
         auto_response_race=bool(spec.get("auto_response_race")),
         failed_response=bool(spec.get("failed_response")),
+        stall_ms=stall,
+        null_fields=bool(spec.get("null_fields")),
+        out_of_order=bool(spec.get("out_of_order")),
+        error_names_event=bool(spec.get("error_names_event")),
     )
 
 
