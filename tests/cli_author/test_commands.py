@@ -67,7 +67,9 @@ def test_schema_prints_the_json_schema_and_the_reference(invoke: Invoke) -> None
 def test_new_writes_a_starter_that_passes_check(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("new", "pizza-orders")
     assert result.exit_code == 0
-    assert result.stdout == "wrote pizza-orders.yaml\nnext: agentrun check pizza-orders.yaml\n"
+    assert result.stdout == ("wrote pizza-orders.yaml\nwrote pizza-orders.test.yaml\nnext: "
+                             "agentrun check pizza-orders.yaml    then    agentrun test "
+                             "pizza-orders.test.yaml\n")
     spec = load_spec(tmp_path / "pizza-orders.yaml")
     assert spec.name == "Pizza Orders"
     checked = invoke("check", "pizza-orders.yaml")

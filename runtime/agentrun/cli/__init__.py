@@ -153,6 +153,7 @@ def main() -> None:
       agentrun --dry-run agents/support.yaml  show what would be sent, send nothing
       agentrun check agents/*.yaml            find every mistake in agent files
       agentrun new my-agent                   start a new agent file
+      agentrun test                           run the *.test.yaml conversation tests
       agentrun help run                       the options of one command
     """
 
@@ -161,4 +162,11 @@ def run_main() -> None:  # pragma: no cover - console entry used by `python -m a
     sys.exit(main())
 
 
-from agentrun.cli import author, run, serve, tools, usage  # noqa: E402,F401  (commands register)
+from agentrun.cli import (  # noqa: E402,F401  (commands register on `main`)
+    author,
+    run,
+    serve,
+    test,
+    tools,
+    usage,
+)

@@ -93,12 +93,13 @@ def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> 
     "FILE: ok" for each file when all are fine (exit 0); otherwise prints every problem as
     FILE:LINE:COL: message (hint) and exits with 2. http and mcp tool blocks are checked
     offline; with --connect the MCP servers are also started (and stopped again) and their
-    tools listed.
+    tools listed. A test file (NAME.test.yaml) is checked with the agent it tests: its mocks,
+    scripted calls and expected tools exist, its variables fit, its WAV files are audio.
 
     \b
     Examples:
       agentrun check agents/support.yaml
-      agentrun check agents/*.yaml
+      agentrun check agents/*.yaml            agent files and their *.test.yaml files
       agentrun check agents/booking.yaml --var clinic="Smile Dental"
       agentrun check --connect agents/clinic.yaml
     """
@@ -110,6 +111,16 @@ def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> 
     passed: list[str] = []
     declared: set[str] = set()
     for file in files:
+        if file.endswith((".test.yaml", ".test.yml")):
+            from agentrun.testing import load_test_file
+
+            try:
+                count = len(load_test_file(file).plans)
+            except SpecErrors as exc:
+                problems.extend(exc.errors)
+            else:
+                passed.append(f"{file}: ok ({count} scenario{'s' if count != 1 else ''})")
+            continue
         try:
             agent = Agent.load(file, variables=given,
                                unknown_variables="ignore" if several else "error")
@@ -193,7 +204,9 @@ def _call_facts(facts: dict[str, str]) -> dict[str, str]:
 @main.command()
 @click.option("--markdown", is_flag=True,
               help="Print the YAML reference as Markdown (docs/agent-file.md) instead.")
-def schema(markdown: bool) -> None:
+@click.option("--tests", is_flag=True,
+              help="The JSON Schema of test files (*.test.yaml) instead.")
+def schema(markdown: bool, tests: bool) -> None:
     """Print the JSON Schema of agent files, for editor completion and checking.
 
     Editors with YAML language support (VS Code's YAML extension, JetBrains, Neovim's
@@ -206,12 +219,20 @@ def schema(markdown: bool) -> None:
       # then start your agent file with:
       # yaml-language-server: $schema=agentrun.schema.json
       agentrun schema --markdown > docs/agent-file.md
+      agentrun schema --tests > agentrun.test.schema.json
     """
     import json
 
     from agentrun.spec import json_schema, markdown_reference
 
-    if markdown:
+    if tests:
+        if markdown:
+            raise click.UsageError("--markdown describes agent files only; test files are "
+                                   "described in the README (Test your agent)")
+        from agentrun import testing
+
+        click.echo(json.dumps(testing.json_schema(), indent=2, ensure_ascii=False))
+    elif markdown:
         click.echo(markdown_reference(), nl=False)
     else:
         click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
@@ -254,11 +275,11 @@ tools: []
 """
 
 
-def _schema_modeline(target: Path) -> str:
-    """The yaml-language-server line, when a committed schema is found above ``target``."""
+def _schema_modeline(target: Path, schema: str = "agentrun.schema.json") -> str:
+    """The yaml-language-server line, when a committed ``schema`` is found above ``target``."""
     here = target.resolve().parent
     for folder in (here, *here.parents):
-        candidate = folder / "agentrun.schema.json"
+        candidate = folder / schema
         if candidate.is_file():
             relative = os.path.relpath(candidate, here).replace(os.sep, "/")
             return f"# yaml-language-server: $schema={relative}\n"
@@ -293,29 +314,39 @@ def _starter_path(name: str) -> Path:
 @main.command()
 @click.argument("name")
 def new(name: str) -> None:
-    """Write NAME.yaml: a commented starter agent that passes `agentrun check`.
+    """Write NAME.yaml, a commented starter agent, and NAME.test.yaml, its conversation tests;
+    both pass `agentrun check` and the tests pass `agentrun test`.
 
-    Never overwrites: if the file exists, nothing is written and the command exits with 2.
+    Never overwrites: if either file exists, nothing is written and the command exits with 2.
 
     \b
     Examples:
-      agentrun new pizza-orders          # writes pizza-orders.yaml
-      agentrun new agents/front-desk     # writes agents/front-desk.yaml
+      agentrun new pizza-orders          # writes pizza-orders.yaml and pizza-orders.test.yaml
+      agentrun new agents/front-desk     # writes agents/front-desk.yaml and its test
     """
     import json
 
+    from agentrun.testing import starter_test
+
     file = _starter_path(name)
+    test_file = file.with_name(file.stem + ".test.yaml")
     title = file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
     text = _STARTER.format(modeline=_schema_modeline(file), title=title, file=file,
                            name=json.dumps(title, ensure_ascii=False))
-    try:
-        with file.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        raise SpecError("already exists; nothing was written", path=str(file),
-                        hint="choose another name or remove the file first") from None
-    except OSError as exc:
-        raise SpecError(f"cannot write this file: {exc.strerror or exc}",
-                        path=str(file)) from None
-    click.echo(f"wrote {file}")
-    click.echo(f"next: agentrun check {file}")
+    tests = starter_test(file, _schema_modeline(test_file, "agentrun.test.schema.json"))
+    for target in (file, test_file):
+        if target.exists():
+            raise SpecError("already exists; nothing was written", path=str(target),
+                            hint="choose another name or remove the file first")
+    for target, content in ((file, text), (test_file, tests)):
+        try:
+            with target.open("x", encoding="utf-8") as handle:
+                handle.write(content)
+        except FileExistsError:
+            raise SpecError("already exists; nothing more was written", path=str(target),
+                            hint="choose another name or remove the file first") from None
+        except OSError as exc:
+            raise SpecError(f"cannot write this file: {exc.strerror or exc}",
+                            path=str(target)) from None
+        click.echo(f"wrote {target}")
+    click.echo(f"next: agentrun check {file}    then    agentrun test {test_file}")
