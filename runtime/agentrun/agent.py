@@ -112,8 +112,9 @@ class Agent:
             now: the time templates see as ``now`` (default: the current time).
             tools: the opened registry whose tools the call declares (MCP tools are known
                 only once their servers run); default: :attr:`tools` (no MCP tools).
-            secrets: put secret header values of servers Grok calls into the session; False
-                shows ``${VARIABLE}`` instead (``--dry-run``).
+            secrets: put secret values into the session (header values of servers Grok calls,
+                environment values in the templates); False shows a marker instead
+                (``--dry-run``).
             phone: a phone call (Twilio Media Streams): the session's audio is G.711 μ-law
                 8 kHz both ways (``audio/pcmu``, grok-realtime.md §4) whatever the file's
                 ``audio:`` says, so the caller's audio passes through byte for byte.
@@ -132,8 +133,10 @@ class Agent:
             facts.setdefault("id", facts.get("call_id", ""))
             facts.setdefault("call_id", facts["id"])
         given = {name: value for name, value in self.variables.items() if value is not None}
-        instructions = render_instructions(self.spec, given, call=facts, now=now)
-        greeting = render_greeting(self.spec, given, call=facts, now=now)
+        instructions = render_instructions(self.spec, given, call=facts, now=now,
+                                           hide_secrets=not secrets)
+        greeting = render_greeting(self.spec, given, call=facts, now=now,
+                                   hide_secrets=not secrets)
         registry = self.tools if tools is None else tools
         config = ConversationConfig.from_spec(self.spec, instructions=instructions,
                                               greeting=greeting,

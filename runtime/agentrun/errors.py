@@ -102,6 +102,9 @@ class SpecError(AgentrunError):
         return text
 
 
+_LONG_LISTING = 50  # characters: an "allowed:" list longer than this is shown once per file
+
+
 class SpecErrors(SpecError):
     """Every problem found in one agent file; ``str()`` gives one line per problem."""
 
@@ -114,8 +117,32 @@ class SpecErrors(SpecError):
                          hint=first.hint)
         self.errors = ordered
 
+    def condensed(self) -> list[SpecError]:
+        """The errors as printed: a long ``allowed: …`` list in a hint is shown at its first
+        line in each file; later hints repeating it point there (``allowed: see line 3``).
+
+        Returns:
+            New errors (``errors`` is left as it is, every hint complete).
+        """
+        shown: dict[tuple[str | None, str], int | None] = {}
+        result: list[SpecError] = []
+        for error in self.errors:
+            hint = error.hint
+            head, found, listing = (hint or "").partition("allowed: ")
+            if found and len(listing) > _LONG_LISTING:
+                key = (error.path, listing)
+                if key in shown:
+                    where = shown[key]
+                    hint = head + ("allowed: see line " + str(where) if where else
+                                   "allowed: as listed above")
+                else:
+                    shown[key] = error.line
+            result.append(SpecError(error.message, path=error.path, line=error.line,
+                                    column=error.column, hint=hint))
+        return result
+
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        return "\n".join(str(e) for e in self.condensed())
 
 
 class ToolError(AgentrunError):

@@ -71,11 +71,12 @@ BAD_FIELDS = [
      "bad.yaml:4:3: unknown key 'silence_duration' (did you mean 'silence_duration_ms'? allowed: "
      "type, threshold, silence_duration_ms, prefix_padding_ms, idle_timeout_ms)"),
     ("turn_detection: {type: vad}\n",
-     "bad.yaml:3:24: unknown turn_detection type 'vad' (allowed: server_vad, manual)"),
+     "bad.yaml:3:24: unknown turn_detection type 'vad' (did you mean 'server_vad'? allowed: "
+     "server_vad, manual)"),
     ("turn_detection: {type: manual, threshold: 0.5}\n",
      "bad.yaml:3:32: unknown key 'threshold' (allowed: type)"),
     ("audio: {input: {format: wav}}\n",
-     "bad.yaml:3:25: unknown format 'wav' (allowed: pcm, pcmu, pcma)"),
+     "bad.yaml:3:25: unknown format 'wav' (did you mean 'pcm'? allowed: pcm, pcmu, pcma)"),
     ("audio: {input: {format: pcm, rate: 12000}}\n",
      "bad.yaml:3:36: unknown rate 12000 (allowed: 8000, 16000, 22050, 24000, 32000, 44100, "
      "48000)"),
@@ -87,8 +88,8 @@ BAD_FIELDS = [
      "8000)"),
     ("audio: {output: {speed: 2}}\n", "bad.yaml:3:25: speed must be between 0.7 and 1.5, got 2"),
     ("audio: {output: {speed: fast}}\n", "bad.yaml:3:25: speed must be a number, got 'fast'"),
-    ("audio: {input: {speed: 1.2}}\n", "bad.yaml:3:17: unknown key 'speed' (allowed: format, "
-     "rate, transcription)"),
+    ("audio: {input: {speed: 1.2}}\n", "bad.yaml:3:17: 'speed' is not a key of 'input:'; it "
+     "belongs under 'output:' (move it to 'output:')"),
     ("audio:\n  input:\n    transcription: {language_hint: english}\n",
      "bad.yaml:5:36: language_hint must be a language tag such as 'en' or 'en-US', got "
      "'english' (did you mean 'en'?)"),
@@ -120,7 +121,8 @@ BAD_FIELDS = [
      "lines), got 'manual' (write turn_detection: {type: manual})"),
     ("audio: {input: {rate: '24000'}}\n",
      "bad.yaml:3:23: rate must be written without quotes, got '24000'"),
-    ("tools: lookup_order\n", "bad.yaml:3:8: tools must be a list, got 'lookup_order'"),
+    ("tools: lookup_order\n", "bad.yaml:3:8: tools must be a list, got 'lookup_order' (write a "
+     "list: tools: [lookup_order], or one '- item' line per item below it)"),
     ("tools:\n  - {name: lookup_order, timeout: soon}\n",
      "bad.yaml:4:35: timeout must be a duration like 5, '5s' or '500ms', got 'soon'"),
     ("tools:\n  - {name: lookup_order, timeout: 0}\n",

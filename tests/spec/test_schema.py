@@ -66,8 +66,8 @@ def test_public_names() -> None:
         "AgentSpec", "Audio", "AudioInput", "AudioOutput", "BUILTIN_TOOLS", "CustomVoice",
         "HttpCall", "HttpResponse", "ManualTurns", "McpServer", "RESERVED_FUNCTION_NAMES", "Raw",
         "ServerVad", "SpecReport", "ToolArgument", "ToolRef", "Transcription", "VOICES",
-        "Variable", "inspect_spec", "json_schema", "load_spec", "markdown_reference",
-        "render_greeting", "render_instructions", "render_tool_template", "trial_render",
-        "variable_values"])
+        "Variable", "inspect_spec", "json_schema", "load_spec", "markdown_reference", "redact",
+        "redact_data", "render_greeting", "render_instructions", "render_tool_template",
+        "secret_values", "trial_render", "variable_values"])
     for name in agentrun.spec.__all__:
         assert getattr(agentrun.spec, name) is not None

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from agentrun.errors import AgentrunError, SpecError
+from agentrun.errors import AgentrunError, SpecError, SpecErrors
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -111,10 +111,20 @@ def _tolerant_streams() -> None:
 def _error_text(exc: AgentrunError) -> str:
     """Agent-file problems keep the ``FILE:LINE:COL:`` form editors jump to; the rest get
     the ``agentrun:`` prefix on every line."""
-    text = str(exc)
+    from agentrun._secrets import redact
+
+    if isinstance(exc, SpecErrors):
+        return "\n".join(_spec_line(e, redact) for e in exc.condensed())
     if isinstance(exc, SpecError):
-        return text
+        return _spec_line(exc, redact)
+    text = redact(str(exc))
     return "\n".join(f"agentrun: {line}" for line in text.splitlines() or [type(exc).__name__])
+
+
+def _spec_line(error: SpecError, redact: Any) -> str:
+    """``FILE:LINE:COL: message (hint)`` with secrets cut from the words, not the place."""
+    text = f"{error.location}: {redact(error.message)}"
+    return text + (f" ({redact(error.hint)})" if error.hint else "")
 
 
 def _usage_text(exc: click.ClickException) -> str:

@@ -153,22 +153,27 @@ def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> 
               help="Pretend call facts for call.* in the template, e.g. --call caller=+4930123.")
 @click.option("--now", "now", metavar="TIME", default=None,
               help="Pretend it is this time, e.g. 2026-03-02T09:30 (in the agent's timezone).")
-def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: str | None) -> None:
+@click.option("--greeting", "greeting", is_flag=True,
+              help="Print the greeting (also a template) instead of the instructions.")
+def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: str | None,
+           greeting: bool) -> None:
     """Print the agent's final instructions, exactly as the model will read them.
 
     Fills the instructions template of FILE with its variables (defaults, from_env values and
     --var values), the current time as `now`, `agent` and `call`. Use it to proofread a
-    template before you run the agent.
+    template before you run the agent. Values from the environment (from_env) are shown as
+    [hidden $NAME]: the agent gets them, your screen does not.
 
     \b
     Examples:
       agentrun render agents/support.yaml
       agentrun render agents/booking.yaml --var clinic="Smile Dental" --var max_party=4
       agentrun render agents/support.yaml --now 2026-03-02T09:30 --call caller=+4930123
+      agentrun render agents/booking.yaml --greeting
     """
     from datetime import datetime
 
-    from agentrun.spec import load_spec, render_instructions
+    from agentrun.spec import load_spec, render_greeting, render_instructions
 
     values = parse_assignments(variables)
     facts = _call_facts(parse_assignments(call, "--call"))
@@ -180,7 +185,17 @@ def render(file: str, variables: tuple[str, ...], call: tuple[str, ...], now: st
             raise click.BadParameter(f"'{now}' is not a time like 2026-03-02T09:30",
                                      param_hint="--now") from None
     spec = load_spec(file)
-    click.echo(render_instructions(spec, values, call=facts, now=moment))
+    if greeting:
+        text = render_greeting(spec, values, call=facts, now=moment, hide_secrets=True)
+        if text is None:
+            raise SpecError("this agent has no greeting (the caller speaks first)", path=file,
+                            hint="add 'greeting: ...' to have the agent speak first")
+    else:
+        text = render_instructions(spec, values, call=facts, now=moment, hide_secrets=True)
+    click.echo(text)
+    if "[hidden $" in text:
+        click.echo("agentrun: values from the environment are shown as [hidden $NAME]; the "
+                   "agent gets the real ones", err=True)
 
 
 def _call_facts(facts: dict[str, str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from agentrun._secrets import RedactingFilter, redact_data, remember
 from agentrun.cli import EXIT_CODES, INTERRUPTED, main
 from agentrun.errors import AgentrunError
 
@@ -33,6 +34,7 @@ def _quiet_logging(verbose: bool) -> None:
     if verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("agentrun: debug: %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())
         logging.getLogger("websockets").addHandler(handler)
         logging.getLogger("websockets").setLevel(logging.INFO)
 
@@ -170,6 +172,7 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
             raise click.BadParameter(f"not an ISO time: {now_text!r}",
                                      param_hint="--now") from exc
     api_key = os.environ.get(api_key_env) or None
+    remember(api_key, api_key_env)  # never printed, logged or recorded
     agent = Agent.load(file, variables=_parse_vars(var_pairs))
     if dry_run:
         target = connection_url(agent.spec, url or DEFAULT_BASE_URL)
@@ -180,7 +183,8 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
             config = asyncio.run(_opened_config(agent, now))
         document = dry_run_document(config, target, api_key_env, api_key is not None,
                                     custom_url=url is not None)
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        # environment values (from_env variables) show as [hidden $NAME]
+        click.echo(json.dumps(redact_data(document), indent=2, ensure_ascii=False))
         return
     import asyncio
 

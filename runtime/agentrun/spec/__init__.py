@@ -5,6 +5,7 @@ truth), instruction templates (sandboxed Jinja2) and the JSON Schema / Markdown 
 Imports nothing of agentrun beyond ``agentrun.errors``; every other package builds on this one.
 """
 
+from agentrun._secrets import redact, redact_data, secret_values
 from agentrun.spec._fields import BUILTIN_TOOLS, RESERVED_FUNCTION_NAMES, VOICES
 from agentrun.spec._inspect import SpecReport, inspect_spec
 from agentrun.spec._load import load_spec
@@ -53,9 +54,12 @@ __all__ = [
     "json_schema",
     "load_spec",
     "markdown_reference",
+    "redact",
+    "redact_data",
     "render_greeting",
     "render_instructions",
     "render_tool_template",
+    "secret_values",
     "trial_render",
     "variable_values",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "BUILTIN_TOOLS",
     "BUILTIN_VARIABLES",
     "RESERVED_FUNCTION_NAMES",
+    "SYNONYMS",
     "VARIABLE_TYPES",
     "VOICES",
     "coerce_variable",
@@ -55,8 +56,35 @@ def fail(message: str, hint: str | None = None, at: Sequence[str | int] = ()) ->
                               {"message": message, "hint": hint, "at": list(at)})
 
 
+# Other names people use for an allowed value (the value → what they write instead).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "server_vad": ("vad", "auto", "automatic", "server", "semantic_vad", "voice_activity",
+                   "voice_activity_detection", "silence"),
+    "manual": ("push_to_talk", "pushtotalk", "ptt", "none", "off", "client", "button"),
+    "pcm": ("wav", "linear16", "pcm16", "pcm_s16le", "s16le", "lpcm", "l16", "raw", "linear"),
+    "pcmu": ("ulaw", "mulaw", "u_law", "mu_law", "µ_law", "μ_law", "g711_ulaw", "g711u",
+             "g.711u", "g711", "g.711"),
+    "pcma": ("alaw", "a_law", "g711_alaw", "g711a", "g.711a"),
+    "string": ("str", "text", "words"),
+    "integer": ("int", "whole", "whole_number", "count"),
+    "number": ("float", "decimal", "double", "real", "numeric"),
+    "boolean": ("bool", "flag", "yes_no", "true_false"),
+}
+
+
+def _synonym(word: str, options: list[str]) -> str | None:
+    spelled = re.sub(r"[\s-]+", "_", word.strip().lower())
+    for value, names in SYNONYMS.items():
+        if value in options and spelled in names:
+            return value
+    return None
+
+
 def did_you_mean(word: str, choices: Iterable[str], *, listing: bool = True) -> str | None:
     """A hint like ``did you mean 'Ara'? allowed: Ara, Rex`` (None when nothing helps).
+
+    A common other name for an allowed value (``vad`` for ``server_vad``, ``ulaw`` for
+    ``pcmu``, ``int`` for ``integer``) points to it, as does a close spelling.
 
     Args:
         word: what the author wrote.
@@ -68,10 +96,12 @@ def did_you_mean(word: str, choices: Iterable[str], *, listing: bool = True) -> 
     """
     options = list(choices)
     lowered = {c.lower(): c for c in options}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    synonym = _synonym(word, options)
+    close = [synonym] if synonym else [lowered[c] for c in difflib.get_close_matches(
+        word.lower(), list(lowered), n=1, cutoff=0.6)]
     parts = []
     if close:
-        parts.append(f"did you mean '{lowered[close[0]]}'?")
+        parts.append(f"did you mean '{close[0]}'?")
     if listing and options:
         parts.append("allowed: " + ", ".join(options))
     return " ".join(parts) or None

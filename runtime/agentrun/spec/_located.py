@@ -7,6 +7,8 @@ onto the YAML node it concerns. Imports only ``errors`` and ``spec`` private mod
 
 from __future__ import annotations
 
+import json
+import re
 import types
 import typing
 from typing import Any
@@ -16,6 +18,8 @@ from pydantic.fields import FieldInfo
 
 from agentrun.errors import SpecError
 from agentrun.spec._fields import did_you_mean, shown
+from agentrun.spec._misplaced import belongs
+from agentrun.spec._models import ToolRef
 from agentrun.spec._yaml import Locations
 
 __all__ = ["translate"]
@@ -112,6 +116,34 @@ def _metadata(info: FieldInfo | None) -> list[Any]:
     return found
 
 
+def _list_syntax(key: str, value: str) -> str:
+    """How to write ``value`` (``Acme, order number``) as the list ``key`` expects."""
+    items = [item.strip() for item in value.split(",") if item.strip()] or [value]
+    shown_items = ", ".join(json.dumps(i, ensure_ascii=False) if any(c in i for c in ":#[]{},")
+                            else i for i in items)
+    return f"write a list: {key}: [{shown_items}], or one '- item' line per item below it"
+
+
+def _hertz(value: str) -> int | None:
+    """``24kHz``, ``24 khz``, ``16k``, ``8000Hz`` → Hz, or None."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(k|khz|hz)\s*", value, flags=re.IGNORECASE)
+    if not match:
+        return None
+    number = float(match.group(1)) * (1 if match.group(2).lower() == "hz" else 1000)
+    return int(number) if number.is_integer() else None
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    """The written value at ``loc`` (parts not in the file, like union tags, are skipped)."""
+    current = data
+    for part in loc:
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
+            current = current[part]
+    return current
+
+
 def _range(info: FieldInfo | None) -> str | None:
     """``between 0.1 and 0.9`` (or ``more than 0 and at most 3600``) from a field's bounds."""
     low = high = None
@@ -147,9 +179,12 @@ _KINDS = {
 }
 
 
-def _message(error: dict[str, Any], root: type[BaseModel],
+def _message(error: dict[str, Any], root: type[BaseModel], beside: Any = (),
              ) -> tuple[str, str | None, Loc, bool]:
-    """One pydantic error → (message, hint, extra path, point at the key?)."""
+    """One pydantic error → (message, hint, extra path, point at the key?).
+
+    ``beside``: the keys written next to the erring one (for "add that key first").
+    """
     kind, loc, value = error["type"], tuple(error["loc"]), error.get("input")
     ctx = error.get("ctx") or {}
     tp, key, info = _resolve(root, loc)
@@ -162,7 +197,13 @@ def _message(error: dict[str, Any], root: type[BaseModel],
         parent, _, _ = _resolve(root, loc[:-1])
         allowed = [f.alias or n for n, f in parent.model_fields.items()] if (
             isinstance(parent, type) and issubclass(parent, BaseModel)) else []
-        return f"unknown key '{loc[-1]}'", did_you_mean(str(loc[-1]), allowed), (), True
+        misplaced = belongs(root, loc, set(beside))
+        if misplaced is not None:
+            return misplaced[0], misplaced[1], (), True
+        hint = did_you_mean(str(loc[-1]), allowed)
+        if parent is ToolRef and hint and "did you mean" not in hint:
+            hint = "a tool's own settings go under config:; " + hint
+        return f"unknown key '{loc[-1]}'", hint, (), True
     if kind == "missing":
         return f"missing required key '{key or loc[-1]}'", None, (), False
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -178,6 +219,10 @@ def _message(error: dict[str, Any], root: type[BaseModel],
             typing.Literal else []
         if isinstance(value, str) and value in choices:  # `rate: "24000"`
             return f"{what} must be written without quotes, got {shown(value)}", None, (), False
+        hertz = _hertz(value) if isinstance(value, str) else None
+        if hertz is not None:  # `rate: 24kHz`
+            return (f"{what} is a number of Hz without a unit, got {shown(value)}",
+                    f"write {what}: {hertz}", (), False)
         hint = did_you_mean(value, choices) if choices and isinstance(value, str) else (
             "allowed: " + ", ".join(choices) if choices else None)
         if hint is None and ctx.get("expected"):
@@ -206,6 +251,8 @@ def _message(error: dict[str, Any], root: type[BaseModel],
         hint = None
         if kind == "string_type" and isinstance(value, int | float):
             hint = "put it in quotes"
+        elif kind == "list_type" and isinstance(value, str):
+            hint = _list_syntax(key or "items", value)
         elif what == "turn_detection" and isinstance(value, str):
             hint = f"write turn_detection: {{type: {value}}}"
         return f"{what} must be {_KINDS[kind]}, got {shown(value)}", hint, (), False
@@ -228,7 +275,9 @@ def translate(exc: ValidationError, root: type[BaseModel], data: Any, locations:
     """
     found: list[SpecError] = []
     for error in exc.errors(include_url=False):
-        message, hint, extra, on_key = _message(dict(error), root)
+        container = _value_at(data, tuple(error["loc"])[:-1])
+        beside = list(container) if isinstance(container, dict) else []
+        message, hint, extra, on_key = _message(dict(error), root, beside)
         path = _data_path(data, (*error["loc"], *extra))
         full = tuple(error["loc"]) + extra
         if on_key and path == _data_path(data, full) and path and path[-1] == full[-1]:

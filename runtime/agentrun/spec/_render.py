@@ -43,16 +43,15 @@ def _origin(spec: AgentSpec, attribute: str) -> TemplateOrigin:
 
 
 def _render(spec: AgentSpec, source: str, label: str, values: Mapping[str, Any],
-            call: Mapping[str, Any] | None, now: datetime | None) -> str:
+            call: Mapping[str, Any] | None, now: datetime | None, hide: bool = False) -> str:
     origin = _origin(spec, "_template_origin" if label == "instructions" else "_greeting_origin")
-    if is_plain(source):
-        return render_template(source, {}, origin, label)  # no context needed (nor built)
-    return render_template(source, _context(spec, values, call, now), origin, label)
+    context = {} if is_plain(source) else _context(spec, values, call, now)
+    return render_template(source, context, origin, label, hide_secrets=hide)
 
 
 def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
                         call: Mapping[str, Any] | None = None,
-                        now: datetime | None = None) -> str:
+                        now: datetime | None = None, hide_secrets: bool = False) -> str:
     """Render the agent's instructions.
 
     Args:
@@ -60,6 +59,8 @@ def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = N
         variables: values by variable name (``--var``; text is converted to the declared type).
         call: facts about the current call (``caller``, ``id``, …) for ``call.*``.
         now: the time for ``now`` (default: the current time); shown in the spec's timezone.
+        hide_secrets: for people to read (``render``, ``--dry-run``): a value read from the
+            environment prints as ``[hidden $NAME]``.
 
     Returns:
         The instructions text, stripped of leading and trailing blank space.
@@ -68,12 +69,12 @@ def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = N
         SpecErrors: bad or missing variable values, or a template that fails while rendering.
     """
     return _render(spec, spec.template, "instructions", variable_values(spec, variables),
-                   call, now)
+                   call, now, hide_secrets)
 
 
 def render_greeting(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
                     call: Mapping[str, Any] | None = None,
-                    now: datetime | None = None) -> str | None:
+                    now: datetime | None = None, hide_secrets: bool = False) -> str | None:
     """Render the agent's greeting, a template like the instructions.
 
     Args:
@@ -81,6 +82,7 @@ def render_greeting(spec: AgentSpec, variables: Mapping[str, Any] | None = None,
         variables: values by variable name, as for :func:`render_instructions`.
         call: facts about the current call for ``call.*``.
         now: the time for ``now`` (default: the current time).
+        hide_secrets: as for :func:`render_instructions`.
 
     Returns:
         What the agent says first, or None when the file has no greeting.
@@ -90,7 +92,8 @@ def render_greeting(spec: AgentSpec, variables: Mapping[str, Any] | None = None,
     """
     if spec.greeting is None:
         return None
-    return _render(spec, spec.greeting, "greeting", variable_values(spec, variables), call, now)
+    return _render(spec, spec.greeting, "greeting", variable_values(spec, variables), call, now,
+                   hide_secrets)
 
 
 def trial_render(spec: AgentSpec, values: Mapping[str, Any] | None = None) -> list[SpecError]:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agentrun._secrets import Secret, marker, redact
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._fields import BUILTIN_VARIABLES, did_you_mean
 from agentrun.spec._template_errors import at_line, render_problem, syntax_problem
@@ -73,6 +75,20 @@ def plain(source: str) -> str:
     return _NEWLINES.sub("\n", source).strip()
 
 
+# Set while a template renders for people to read (``render``, ``--dry-run``): a value read from
+# the environment then prints as its marker. A context variable, so concurrent calls never mix.
+_HIDING: ContextVar[bool] = ContextVar("agentrun_hiding_secrets", default=False)
+
+
+def _finalize(value: Any) -> Any:
+    """What ``{{ value }}`` prints: nothing for None; the marker of a hidden secret."""
+    if value is None:
+        return ""
+    if isinstance(value, Secret) and _HIDING.get():
+        return marker(value.env_name)
+    return value
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     from jinja2 import StrictUndefined
@@ -103,7 +119,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
     sandbox = _Sandbox(
         undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False,
-        finalize=lambda value: "" if value is None else value)
+        finalize=_finalize)
     sandbox.filters.update({name: pass_context(f) for name, f in DATE_FILTERS.items()})
     return sandbox
 
@@ -199,7 +215,7 @@ def _failing_line(exc: BaseException) -> int | None:
 
 
 def render_template(source: str, context: Mapping[str, Any], origin: TemplateOrigin,
-                    label: str = "instructions") -> str:
+                    label: str = "instructions", *, hide_secrets: bool = False) -> str:
     """Render one template in the sandbox.
 
     Args:
@@ -207,6 +223,8 @@ def render_template(source: str, context: Mapping[str, Any], origin: TemplateOri
         context: the names it sees (see ``spec._render``).
         origin: where it sits, for messages.
         label: ``instructions`` or ``greeting``.
+        hide_secrets: render for people to read: values from the environment print as
+            ``[hidden $NAME]`` (the text is also passed through ``redact``).
 
     Returns:
         The text, stripped of leading and trailing blank space.
@@ -218,8 +236,10 @@ def render_template(source: str, context: Mapping[str, Any], origin: TemplateOri
         return plain(source)
     from jinja2 import TemplateError, TemplateSyntaxError
 
+    token = _HIDING.set(hide_secrets)
     try:
-        return _compile(source).render(context).strip()
+        text = _compile(source).render(context).strip()
+        return redact(text) if hide_secrets else text
     except TemplateSyntaxError as exc:
         env = _environment()
         message, hint = syntax_problem(exc.message or "", sorted(env.filters), sorted(env.tests))
@@ -232,7 +252,9 @@ def render_template(source: str, context: Mapping[str, Any], origin: TemplateOri
         except RecursionError:
             ast = None
         message, hint = render_problem(exc, ast, line)
-        message = f"cannot be rendered: {message}"
+        message = f"cannot be rendered: {redact(message)}"
+    finally:
+        _HIDING.reset(token)
     where_line, column = origin.locate(line)
     raise SpecErrors([SpecError(f"{at_line(label, source, line)}: {message}", path=origin.path,
                                 line=where_line, column=column, hint=hint)]) from None

@@ -3,7 +3,8 @@
 Owns: the value of every declared variable and every problem finding one (an unknown ``--var``,
 a value of the wrong type, an environment variable that is not set, a required variable without
 a value), each with the exact fix. Environment values are read only for variables that say
-``from_env`` and never appear in a message.
+``from_env``; each is remembered as a secret (``agentrun._secrets``) as it is read, so nothing
+agentrun prints shows it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentrun._secrets import Secret, remember
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._fields import coerce_variable, did_you_mean
 
@@ -63,8 +65,10 @@ def resolve_values(spec: AgentSpec, given: Mapping[str, Any] | None = None,
                 error(name, f"--var {name}={given[name]}: {exc}",
                       f"'{name}' is declared as {var.type}")
         elif var.from_env and environ.get(var.from_env) is not None:
+            remember(environ[var.from_env], var.from_env)  # never printed from here on
             try:
-                values[name] = coerce_variable(var.type, environ[var.from_env])
+                value = coerce_variable(var.type, environ[var.from_env])
+                values[name] = Secret(value, var.from_env) if isinstance(value, str) else value
             except ValueError as exc:
                 error(name, f"environment variable {var.from_env} (for '{name}') is not valid: "
                       f"{exc}", f"'{name}' is declared as {var.type}")

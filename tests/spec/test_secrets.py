@@ -1,0 +1,108 @@
+"""A from_env value never appears in what agentrun prints: render, --dry-run, errors, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from agentrun._secrets import RedactingFilter, redact, redact_data, remember
+from agentrun.cli import main
+from agentrun.spec import secret_values
+from click.testing import CliRunner
+
+TOKEN = "tok-9f8e7d6c5b4a"  # what the environment holds; must never be printed
+AGENT = ("name: T\ninstructions: |\n  Use token {{ token }} for {{ region }}; pin {{ pin }}.\n"
+         "  Shouting: {{ token | upper }}.\n"
+         "greeting: 'Region {{ region }} here'\n"
+         "variables:\n  token: {from_env: CRM_TOKEN}\n  region: {from_env: REGION}\n"
+         "  pin: {from_env: PIN}\n")
+ENV = {"CRM_TOKEN": TOKEN, "REGION": "EU", "PIN": "4321"}
+
+
+@pytest.fixture
+def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text(AGENT)
+    return tmp_path / "a.yaml"
+
+
+def test_render_shows_markers_naming_the_variables(agent: Path) -> None:
+    result = CliRunner().invoke(main, ["render", "a.yaml"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("Use token [hidden $CRM_TOKEN] for [hidden $REGION]; pin "
+                             "[hidden $PIN].\nShouting: [hidden $CRM_TOKEN].\n")
+    assert "values from the environment are shown as [hidden $NAME]" in result.stderr
+    greeting = CliRunner().invoke(main, ["render", "a.yaml", "--greeting"], env=ENV)
+    assert greeting.stdout == "Region [hidden $REGION] here\n"
+
+
+def test_dry_run_shows_markers_and_the_call_gets_the_values(agent: Path) -> None:
+    env = {**ENV, "XAI_API_KEY": "xai-key-0123456789"}
+    result = subprocess.run([sys.executable, "-m", "agentrun", "a.yaml", "--dry-run"],
+                            capture_output=True, text=True, check=False, timeout=30,
+                            env={**dict(__import__("os").environ), **env})
+    assert result.returncode == 0, result.stderr
+    for value in (TOKEN, TOKEN.upper(), "EU", "4321", "xai-key-0123456789"):
+        assert value not in result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["greeting"] == "Region [hidden $REGION] here"
+    assert document["session.update"]["session"]["instructions"].startswith(
+        "Use token [hidden $CRM_TOKEN] for [hidden $REGION]; pin [hidden $PIN].")
+
+    from agentrun.agent import Agent
+
+    real = Agent.load(agent, environ=ENV).config()
+    assert real.greeting == "Region EU here"
+    assert TOKEN in real.session.instructions
+
+
+def test_errors_never_show_an_environment_value(agent: Path) -> None:
+    agent.write_text("name: T\ninstructions: '{{ token | format_date }} {{ seats }}'\n"
+                     "variables:\n  token: {from_env: CRM_TOKEN}\n"
+                     "  seats: {type: integer, from_env: SEATS}\n")
+    result = CliRunner().invoke(main, ["check", "a.yaml"], env={**ENV, "SEATS": "seats-s3cret"})
+    assert result.exit_code == 2
+    assert TOKEN not in result.output and "seats-s3cret" not in result.output
+    assert result.stderr.splitlines() == [
+        "a.yaml:2:16: instructions line 1 (\"{{ token | format_date }} {{ seats }}\"): cannot "
+        "be rendered: format_date needs a date or time such as now or '2026-01-04', got "
+        "'[hidden $CRM_TOKEN]'",
+        "a.yaml:5:3: environment variable SEATS (for 'seats') is not valid: expected a whole "
+        "number ('seats' is declared as integer)"]
+
+
+def test_redact_helpers() -> None:
+    remember("s3cr3t-value-xyz", "API_TOKEN")
+    remember("Acme", "COMPANY")
+    assert secret_values()["s3cr3t-value-xyz"] == "API_TOKEN"
+    assert redact("auth=s3cr3t-value-xyz&x=s3cr3t%2Dvalue-xyz") == (
+        "auth=[hidden $API_TOKEN]&x=s3cr3t%2Dvalue-xyz")
+    assert redact("Bearer s3cr3t-value-xyz.") == "Bearer [hidden $API_TOKEN]."
+    # a short value is only replaced where it stands alone: words around it stay readable
+    assert redact("Acme Acmeland, 2026") == "[hidden $COMPANY] Acmeland, 2026"
+    assert redact_data({"a": ["x s3cr3t-value-xyz", 3]}) == {"a": ["x [hidden $API_TOKEN]", 3]}
+
+
+def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    remember("p4ssw0rd-for-logs", "DB_PASSWORD")
+    logger = logging.getLogger("agentrun.test_secrets")
+    handler_records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            handler_records.append(self.format(record))
+
+    keep = Keep()
+    keep.addFilter(RedactingFilter())
+    logger.addHandler(keep)
+    try:
+        logger.warning("connecting with %s", "p4ssw0rd-for-logs")
+    finally:
+        logger.removeHandler(keep)
+    assert handler_records == ["connecting with [hidden $DB_PASSWORD]"]
+
+
