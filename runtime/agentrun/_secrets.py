@@ -26,6 +26,7 @@ from urllib.parse import quote
 __all__ = [
     "RedactingFilter",
     "Secret",
+    "forget_all",
     "marker",
     "redact",
     "redact_data",
@@ -77,6 +78,14 @@ def remember(value: str | None, name: str) -> None:
         if _secrets.get(value) == name:
             return
         _secrets[value] = name
+        _pattern = None
+
+
+def forget_all() -> None:
+    """Forget every remembered secret (for tests: one process runs many agents' checks)."""
+    global _pattern
+    with _lock:
+        _secrets.clear()
         _pattern = None
 
 
