@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentrun.cli import main
@@ -52,6 +53,8 @@ def test_tools_json_is_one_object_per_tool() -> None:
         },
         "config": None,
         "problem": None,
+        "qualified_name": "agentrun-clock/current_time",
+        "warnings": [],
     }
     assert entries["lookup_order"]["config"]["properties"]["database"]["type"] == "string"
 
@@ -88,8 +91,9 @@ def test_broken_plugins_are_reported_not_fatal(plugins: PluginDir) -> None:
                 {"acme_broken": "raise ImportError('needs libfoo')\n"})
     code, out, err = invoke("tools")
     assert code == 0 and "lookup_order" in out and "broken_tool" not in out
-    assert err == ("problem: cannot load tool 'broken_tool' from acme-broken 0.3.0 (entry point "
-                   "broken_tool = acme_broken:tool): import failed: ImportError: needs libfoo\n")
+    assert err == ("agentrun: warning: cannot load tool 'broken_tool' from acme-broken 0.3.0 "
+                   "(entry point broken_tool = acme_broken:tool): import failed: ImportError: "
+                   "needs libfoo\n")
     code, _, err = invoke("tools", "show", "broken_tool")
     assert code == 2 and err.startswith("agentrun: cannot load tool 'broken_tool' from "
                                         "acme-broken 0.3.0")
@@ -101,3 +105,65 @@ def test_help_shows_a_yaml_author_how_to_use_tools() -> None:
     assert "    - name: create_ticket\n" in out and "agentrun tools show lookup_order" in out
     code, out, _ = invoke("tools", "show", "--help")
     assert code == 0 and "agentrun tools show create_ticket" in out
+
+
+def test_clashing_and_shadowing_names_are_listed_qualified_and_explained_once(
+        plugins: PluginDir) -> None:
+    plain = "def {0}(city: str) -> str:\n    \"\"\"Weather for a city.\"\"\"\n    return city\n"
+    plugins.add("acme-a", "1.0", {"forecast": "acme_a:forecast",
+                                  "web_search": "acme_a:web_search"},
+                {"acme_a": plain.format("forecast") + plain.format("web_search")})
+    plugins.add("acme-b", "2.0", {"forecast": "acme_b:forecast"},
+                {"acme_b": plain.format("forecast")})
+    code, out, err = invoke("tools")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()[1:]]
+    assert {"acme-a/forecast", "acme-b/forecast", "acme-a/web_search", "web_search"} <= set(names)
+    assert "forecast" not in names
+    assert err == (
+        "agentrun: warning: tool 'forecast' is provided by 2 installed plugins (acme-a 1.0, "
+        "acme-b 2.0): write 'acme-a/forecast' or 'acme-b/forecast' under tools: to choose one\n"
+        "agentrun: warning: acme-a 1.0 provides a tool named 'web_search', the name of Grok's "
+        "built-in tool: '- web_search' in an agent file means the built-in; to use the plugin's, "
+        "write '- {name: acme-a/web_search, as: acme_a_web_search}'\n")
+    code, out, _ = invoke("tools", "show", "acme-b/forecast")
+    assert code == 0 and out.startswith("forecast  (acme-b 2.0, entry point forecast = ")
+    code, out, err = invoke("tools", "show", "forecast")
+    assert (code, out) == (2, "")
+    assert "write 'acme-a/forecast' or 'acme-b/forecast' under tools: to choose one" in err
+    code, out, _ = invoke("tools", "show", "web_search")
+    assert out == ("web_search: built-in tool, runs on the xAI server; list it under tools: "
+                   "by name\n")
+
+
+def test_a_tool_without_description_or_type_hints_is_warned_about(plugins: PluginDir) -> None:
+    plugins.add("acme-bare", "0.1", {"bare": "acme_bare:bare"},
+                {"acme_bare": "def bare(city, days: int = 1):\n    return city\n"})
+    code, out, err = invoke("tools")
+    assert code == 0 and any(line.startswith("bare ") for line in out.splitlines())
+    assert err == (
+        "agentrun: warning: tool 'bare' has no description, so the model has to guess when to "
+        "use it (give the function a docstring, or write description: for it in the agent "
+        "file)\n"
+        "agentrun: warning: tool 'bare': parameter 'city' has no type hint, so the model is not "
+        "told what to send (annotate it in the plugin, e.g. city: str)\n")
+    code, _, shown = invoke("tools", "show", "bare")
+    assert code == 0 and shown == err
+
+
+def test_check_warns_about_weak_tools_without_failing(plugins: PluginDir, tmp_path: Path) -> None:
+    plugins.add("acme-bare", "0.1", {"bare": "acme_bare:bare", "web_search": "acme_bare:bare"},
+                {"acme_bare": "def bare(city, days: int = 1):\n    return city\n"})
+    agent = tmp_path / "bare.yaml"
+    agent.write_text("name: Bare\ninstructions: Help.\ntools:\n  - bare\n  - web_search\n")
+    code, out, err = invoke("check", str(agent))
+    assert (code, out) == (0, f"{agent}: ok\n")
+    assert err == (
+        f"{agent}:4:5: warning: tool 'bare' has no description, so the model has to guess when "
+        "to use it (give the function a docstring, or write description: for it in the agent "
+        "file)\n"
+        f"{agent}:4:5: warning: tool 'bare': parameter 'city' has no type hint, so the model is "
+        "not told what to send (annotate it in the plugin, e.g. city: str)\n"
+        f"{agent}:5:5: warning: 'web_search' here is Grok's built-in tool, not the tool of that "
+        "name from acme-bare 0.1 (to use the plugin's, write '- {name: acme-bare/web_search, as: "
+        "acme_bare_web_search}')\n")

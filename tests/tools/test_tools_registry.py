@@ -123,10 +123,72 @@ def test_two_distributions_providing_one_name_is_a_clash(plugins: PluginDir,
         """)
     registry = ToolRegistry.for_spec(spec)
     assert problems(registry) == [
-        f"{spec.path}:4:5: tool 'forecast' is provided by more than one distribution: "
-        "acme-a 1.0.0 (entry point forecast = acme_a:forecast), acme-b 2.0.0 (entry point "
-        "forecast = acme_b:forecast); uninstall one"]
+        f"{spec.path}:4:5: tool 'forecast' is provided by 2 installed plugins (acme-a 1.0.0, "
+        "acme-b 2.0.0): write 'acme-a/forecast' or 'acme-b/forecast' under tools: to choose one"]
     assert registry.function_names == frozenset({"other"})
+
+
+def test_a_distribution_qualified_name_picks_one_of_two_providers(plugins: PluginDir,
+                                                                  agent: Agent) -> None:
+    plugins.add("acme-b", "2.0.0", {"forecast": "acme_b:forecast"},
+                {"acme_b": FORECAST.replace('"sunny"', '"from b"')})
+    plugins.add("acme-a", "1.0.0", {"forecast": "acme_a:forecast"}, {"acme_a": FORECAST})
+    spec = agent("""
+        - acme-b/forecast
+        - {name: Acme_A/forecast, as: forecast_a}
+        """)
+    registry = ToolRegistry.for_spec(spec)
+    assert problems(registry) == []
+    assert registry.function_names == frozenset({"forecast", "forecast_a"})  # what the model sees
+    assert call(registry, "forecast", {"city": "Oslo"})[1]["sky"] == "from b"
+    assert call(registry, "forecast_a", {"city": "Oslo"})[1]["sky"] == "sunny"
+
+
+def test_a_qualified_name_of_the_wrong_distribution_says_who_provides_it(
+        plugins: PluginDir, agent: Agent) -> None:
+    plugins.add("acme-a", "1.0.0", {"forecast": "acme_a:forecast"}, {"acme_a": FORECAST})
+    spec = agent("- acme-z/forecast\n")
+    assert problems(ToolRegistry.for_spec(spec)) == [
+        f"{spec.path}:4:5: the plugin 'acme-z' provides no tool 'forecast' (it is provided by "
+        "'acme-a/forecast')"]
+
+
+def test_a_plugin_named_like_a_built_in_is_pointed_out_where_the_built_in_is_used(
+        plugins: PluginDir, agent: Agent) -> None:
+    plugins.add("acme-search", "1.0", {"web_search": "acme_search:forecast"},
+                {"acme_search": FORECAST})
+    spec = agent("- web_search\n")
+    registry = ToolRegistry.for_spec(spec)
+    assert problems(registry) == []
+    assert [str(w) for w in registry.warnings] == [
+        f"{spec.path}:4:5: 'web_search' here is Grok's built-in tool, not the tool of that name "
+        "from acme-search 1.0 (to use the plugin's, write '- {name: acme-search/web_search, as: "
+        "acme_search_web_search}')"]
+    chosen = agent("""
+        - web_search
+        - {name: acme-search/web_search, as: my_search}
+        """)
+    registry = ToolRegistry.for_spec(chosen)
+    assert (problems(registry), registry.warnings) == ([], [])
+    assert registry.function_names == frozenset({"my_search"})
+
+
+def test_undescribed_and_untyped_tools_are_warnings_not_problems(plugins: PluginDir,
+                                                                 agent: Agent) -> None:
+    plugins.add("acme-bare", "0.1", {"bare": "acme_bare:bare"},
+                {"acme_bare": "def bare(city, days: int = 1):\n    return city\n"})
+    spec = agent("- bare\n")
+    registry = ToolRegistry.for_spec(spec)
+    assert problems(registry) == [] and registry.function_names == frozenset({"bare"})
+    assert [str(w) for w in registry.warnings] == [
+        f"{spec.path}:4:5: tool 'bare' has no description, so the model has to guess when to "
+        "use it (give the function a docstring, or write description: for it in the agent file)",
+        f"{spec.path}:4:5: tool 'bare': parameter 'city' has no type hint, so the model is not "
+        "told what to send (annotate it in the plugin, e.g. city: str)"]
+    described = agent("- {name: bare, description: Echo a city.}\n")
+    assert [str(w) for w in ToolRegistry.for_spec(described).warnings] == [
+        f"{spec.path}:4:5: tool 'bare': parameter 'city' has no type hint, so the model is not "
+        "told what to send (annotate it in the plugin, e.g. city: str)"]
 
 
 def test_a_name_nobody_provides_suggests_installed_names(agent: Agent) -> None:

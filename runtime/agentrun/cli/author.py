@@ -74,6 +74,11 @@ def _connect_problems(agent: Agent, file: str, listing: list[str]) -> list[SpecE
     return asyncio.run(survey())
 
 
+def _warning_line(warning: SpecError) -> str:
+    """``FILE:LINE:COL: warning: message (hint)``: a tool that serves the model badly."""
+    return f"{warning.location}: warning: {str(warning).removeprefix(warning.location + ': ')}"
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
@@ -128,6 +133,8 @@ def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> 
             problems.extend(exc.errors)
             continue
         declared.update(agent.spec.variables)
+        for warning in agent.tools.warnings:  # they do not fail the check
+            click.echo(_warning_line(warning), err=True)
         if connect:
             found = _connect_problems(agent, file, passed)
             if found:

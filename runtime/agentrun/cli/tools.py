@@ -58,36 +58,46 @@ def tools(ctx: click.Context, as_json: bool, agent_file: str | None) -> None:
 
         list_agent_tools(agent_file, as_json)
         return
-    from agentrun.tools._catalog import catalog
+    from agentrun.tools._catalog import catalog, catalog_notes
 
     entries = catalog()
     if as_json:
         click.echo(json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False))
         return
     usable = [e for e in entries if e.problem is None]
-    if not [e for e in entries if e.distribution != "built-in"]:
+    if not [e for e in entries if not e.builtin]:
         click.echo("no tool plugins installed (see 'Writing a tool plugin' in the README)")
+    notes = catalog_notes(entries)
+    plugin_names = [e.name for e in entries if not e.builtin]
+    ambiguous = {name for name in plugin_names
+                 if plugin_names.count(name) > 1 or name in {e.name for e in entries if e.builtin}}
     rows = [("NAME", "DISTRIBUTION", "VERSION", "DESCRIPTION", "PARAMETERS")]
-    rows += [(e.name, e.distribution, e.version, _short(e.description), _parameters(e))
+    rows += [(e.qualified_name if e.name in ambiguous and not e.builtin else e.name,
+              e.distribution, e.version, _short(e.description), _parameters(e))
              for e in usable]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[4]]).rstrip())
-    for entry in entries:
-        if entry.problem is not None:
-            click.echo(f"problem: {entry.problem}", err=True)
+    # on stderr, each once: broken plugins, clashing or shadowing names, weak descriptions
+    lines = [e.problem for e in entries if e.problem is not None] + notes
+    lines += [warning for e in usable for warning in e.warnings]
+    for line in lines:
+        click.echo(f"agentrun: warning: {line}", err=True)
 
 
 @tools.command("show")
-@click.argument("name")
+@click.argument("name", metavar="NAME")
 @click.option("--json", "as_json", is_flag=True, help="Print the entry as JSON.")
 def show(name: str, as_json: bool) -> None:
     """Show one tool: the JSON Schema the model sees and its config options.
 
+    NAME is the tool's name, or DISTRIBUTION/NAME when two plugins provide it.
+
     \b
-    Example:
+    Examples:
       agentrun tools show create_ticket
+      agentrun tools show agentrun-orders/create_ticket
     """
     from agentrun.tools._catalog import catalog_entry
 
@@ -95,9 +105,11 @@ def show(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(entry.to_json(), indent=2, ensure_ascii=False))
         return
-    if entry.distribution == "built-in":
+    if entry.builtin:
         click.echo(f"{entry.name}: built-in tool, {entry.description}")
         return
+    for warning in entry.warnings:
+        click.echo(f"agentrun: warning: {warning}", err=True)
     click.echo(f"{entry.name}  ({entry.distribution} {entry.version}, "
                f"entry point {entry.name} = {entry.entry_point})")
     click.echo(f"\n{entry.description or '(no description: give the function a docstring)'}\n")

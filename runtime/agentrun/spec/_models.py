@@ -328,9 +328,10 @@ class ToolRef(BaseModel):
 
     model_config = _PLAIN
     tool: str = Field(alias="name", min_length=1, description="The tool: an installed "
-                      "plugin's tool name or a Grok built-in (web_search, x_search, "
-                      "file_search); for an http tool the name the model sees; for an mcp "
-                      "server its name in messages.", examples=["lookup_order"])
+                      "plugin's tool name (DISTRIBUTION/NAME when two plugins provide it, "
+                      "e.g. agentrun-orders/lookup_order) or a Grok built-in (web_search, "
+                      "x_search, file_search); for an http tool the name the model sees; for "
+                      "an mcp server its name in messages.", examples=["lookup_order"])
     as_name: str | None = Field(default=None, alias="as", description="The name the model sees, "
                                 "when it should differ from `name`.", examples=["file_ticket"])
     description: str | None = Field(default=None, description="Replaces the tool's own description "
@@ -371,8 +372,9 @@ class ToolRef(BaseModel):
 
     @property
     def name(self) -> str:
-        """The name the model sees (``as:`` when given, else the tool's name)."""
-        return self.as_name or self.tool
+        """The name the model sees (``as:`` when given, else the tool's name; for a plugin
+        tool named with its distribution, ``acme-weather/forecast``, the part after ``/``)."""
+        return self.as_name or self.tool.rpartition("/")[2]
 
     @property
     def is_builtin(self) -> bool:

@@ -3,7 +3,9 @@
 Reading the group only reads each distribution's ``entry_points.txt``; a plugin's code is imported
 when an agent names one of its tools (``InstalledTool.load``), so start-up does not grow with the
 number of installed plugins. Every problem is one line naming the distribution, its version and
-the entry point. Imports ``errors`` only.
+the entry point. A tool name two distributions provide is told apart as ``DISTRIBUTION/NAME``
+(``acme-weather/forecast``), the form an agent file may use (:func:`find_providers`). Imports
+``errors`` only.
 
 The scan uses the standard library's ``importlib.metadata``, not the ``importlib_metadata``
 backport: pydantic imports the standard one anyway (its plugin loader, on the first model
@@ -15,11 +17,12 @@ about twice as fast. Python 3.11's version has everything used here (``entry_poi
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol
 
 from agentrun.errors import ToolLoadError, ToolNotFound
 
@@ -28,10 +31,17 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "RESERVED_NAMES",
     "InstalledTool",
+    "ToolOrigin",
     "clash_message",
+    "find_providers",
     "installed_tools",
+    "missing_message",
+    "normalize_distribution",
     "not_found",
     "not_found_hint",
+    "shadow_hint",
+    "shadow_message",
+    "split_qualified",
 ]
 
 ENTRY_POINT_GROUP = "agentrun.tools"
@@ -46,6 +56,19 @@ RESERVED_NAMES: dict[str, frozenset[str]] = {
                            "x_thread_fetch"}),
     "file_search": frozenset({"collections_search", "file_search"}),
 }
+
+
+class ToolOrigin(Protocol):
+    """What a message needs to name a plugin tool (an ``InstalledTool``, a catalog entry)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def distribution(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def qualified_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,11 @@ class InstalledTool:
     def version(self) -> str:
         """That distribution's version."""
         return self._name_and_version[1]
+
+    @property
+    def qualified_name(self) -> str:
+        """``agentrun-orders/lookup_order``: this tool and no other, in an agent file."""
+        return f"{self.distribution}/{self.name}"
 
     @property
     def origin(self) -> str:
@@ -141,10 +169,62 @@ def _distribution_key(entry_point: Any) -> str:
     return str(getattr(dist, "_normalized_name", None) or dist.name)
 
 
-def clash_message(name: str, providers: Iterable[InstalledTool]) -> str:
-    """The one-line problem for a name several distributions provide."""
-    listed = ", ".join(p.origin for p in providers)
-    return f"tool '{name}' is provided by more than one distribution: {listed}; uninstall one"
+def normalize_distribution(name: str) -> str:
+    """``Acme_Weather`` → ``acme-weather``: distribution names compare this way (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def split_qualified(requested: str) -> tuple[str | None, str]:
+    """``acme-weather/forecast`` → ``("acme-weather", "forecast")``; ``forecast`` →
+    ``(None, "forecast")``."""
+    distribution, slash, name = requested.rpartition("/")
+    return (distribution or None, name) if slash else (None, requested)
+
+
+def find_providers(installed: dict[str, tuple[InstalledTool, ...]], requested: str
+                   ) -> tuple[InstalledTool, ...]:
+    """The installed tools an agent file's name means.
+
+    Args:
+        installed: :func:`installed_tools`.
+        requested: ``NAME``, or ``DISTRIBUTION/NAME`` to pick one of several providers.
+
+    Returns:
+        Every provider of a plain name (more than one is a clash), or the one of the named
+        distribution; empty when none matches.
+    """
+    distribution, name = split_qualified(requested)
+    providers = installed.get(name, ())
+    if distribution is None:
+        return providers
+    wanted = normalize_distribution(distribution)
+    return tuple(p for p in providers if normalize_distribution(p.distribution) == wanted)
+
+
+def clash_message(name: str, providers: Iterable[ToolOrigin]) -> str:
+    """The one-line problem for a name several distributions provide, with the way out."""
+    found = list(providers)
+    listed = ", ".join(f"{p.distribution} {p.version}" for p in found)
+    choices = " or ".join(f"'{p.qualified_name}'" for p in found)
+    return (f"tool '{name}' is provided by {len(found)} installed plugins ({listed}): "
+            f"write {choices} under tools: to choose one")
+
+
+def shadow_message(tool: ToolOrigin) -> str:
+    """The one-line warning for a plugin tool named like a Grok built-in (``web_search``)."""
+    return (f"{tool.distribution} {tool.version} provides a tool named '{tool.name}', the name "
+            f"of Grok's built-in tool: '- {tool.name}' in an agent file means the built-in; "
+            f"{shadow_hint(tool)}")
+
+
+def shadow_hint(tool: ToolOrigin) -> str:
+    """How an agent file uses a plugin tool that has a built-in's name."""
+    return (f"to use the plugin's, write "
+            f"'- {{name: {tool.qualified_name}, as: {_safe_rename(tool)}}}'")
+
+
+def _safe_rename(tool: ToolOrigin) -> str:
+    return re.sub(r"\W+", "_", f"{tool.distribution}_{tool.name}").strip("_").lower()
 
 
 def not_found_hint(name: str, installed: Iterable[str]) -> str:
@@ -164,7 +244,26 @@ def not_found_hint(name: str, installed: Iterable[str]) -> str:
     return "run `agentrun tools` to list installed tools"
 
 
-def not_found(name: str, installed: Iterable[str]) -> ToolNotFound:
-    """The error for a name no plugin provides: message plus ``not_found_hint``."""
-    hint = not_found_hint(name, installed)
-    return ToolNotFound(f"no installed plugin provides '{name}' ({hint})", tool=name)
+def missing_message(requested: str, installed: dict[str, tuple[InstalledTool, ...]]
+                    ) -> tuple[str, str]:
+    """Why nothing installed matches ``requested`` (plain or ``DISTRIBUTION/NAME``), and a hint.
+
+    Args:
+        requested: the name as the agent file or the command line gives it.
+        installed: :func:`installed_tools`.
+
+    Returns:
+        ``(message, hint)``.
+    """
+    distribution, name = split_qualified(requested)
+    others = installed.get(name, ())
+    if distribution is None or not others:
+        return f"no installed plugin provides '{name}'", not_found_hint(name, installed)
+    return (f"the plugin '{distribution}' provides no tool '{name}'",
+            "it is provided by " + " and ".join(f"'{p.qualified_name}'" for p in others))
+
+
+def not_found(name: str, installed: dict[str, tuple[InstalledTool, ...]]) -> ToolNotFound:
+    """The error for a name no plugin provides: :func:`missing_message` as one line."""
+    message, hint = missing_message(name, installed)
+    return ToolNotFound(f"{message} ({hint})", tool=name)

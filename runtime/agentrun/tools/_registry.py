@@ -17,13 +17,16 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentrun.errors import SpecError, ToolLoadError
+from agentrun.tools._advice import tool_advice
 from agentrun.tools._discovery import (
     BUILTIN_TOOLS,
     RESERVED_NAMES,
     InstalledTool,
     clash_message,
+    find_providers,
     installed_tools,
-    not_found_hint,
+    missing_message,
+    shadow_hint,
 )
 from agentrun.tools._http import HttpTool, Redactor
 from agentrun.tools._result import ToolResult, error_output
@@ -87,6 +90,8 @@ class ToolRegistry:
                 raise ValueError(f"two tools are named '{tool.name}'")
             self._tools[tool.name] = tool
         self.problems: list[SpecError] = list(problems)
+        # located notes that do not stop the agent (an undescribed tool, a shadowed built-in)
+        self.warnings: list[SpecError] = []
         self.state: dict[str, Any] = {}
         self.function_names: frozenset[str] = frozenset(self._tools)
         self.servers: list[McpConnection] = []  # the MCP servers of an opened registry
@@ -118,11 +123,20 @@ class ToolRegistry:
         refs: list[_ToolRefLike] = list(spec.tools)
         plugin_refs = [(i, ref) for i, ref in enumerate(refs)
                        if not _is_builtin(ref) and _kind(ref) in ("plugin", "http")]
-        installed = installed_tools() if any(_kind(r) == "plugin" for _, r in plugin_refs) \
+        installed = installed_tools() if any(
+            _kind(r) == "plugin" for _, r in plugin_refs) or any(_is_builtin(r) for r in refs) \
             else {}
         reserved = reserved_names(refs)
         tools: list[Any] = []
         problems: list[SpecError] = []
+        chosen = {p.qualified_name for _, ref in plugin_refs if _kind(ref) == "plugin"
+                  for p in find_providers(installed, ref.tool)}
+        warnings = [_located(spec, i, f"'{ref.tool}' here is Grok's built-in tool, not the "
+                             f"tool of that name from {plugin.distribution} {plugin.version}",
+                             shadow_hint(plugin))
+                    for i, ref in enumerate(refs) if _is_builtin(ref)
+                    for plugin in installed.get(ref.tool, ())
+                    if plugin.qualified_name not in chosen]  # used under its qualified name
         for index, ref in plugin_refs:
             def problem(message: str, hint: str | None = None, index: int = index) -> None:
                 problems.append(_located(spec, index, message, hint))
@@ -139,16 +153,17 @@ class ToolRegistry:
             if _kind(ref) == "http":
                 tools.append(HttpTool.from_ref(ref, env))
                 continue
-            providers = installed.get(ref.tool, ())
+            providers = find_providers(installed, ref.tool)
             if not providers:
-                problem(f"no installed plugin provides '{ref.tool}'",
-                        not_found_hint(ref.tool, installed))
+                problem(*missing_message(ref.tool, installed))
                 continue
             if len(providers) > 1:
                 problem(clash_message(ref.tool, providers))
                 continue
             try:
                 tools.append(load_tool(providers[0], ref))
+                warnings.extend(_located(spec, index, message, hint) for message, hint in
+                                tool_advice(ref.name, tools[-1].description, tools[-1].info))
             except ToolConfigError as exc:
                 if not exc.problems:
                     problem(str(exc))
@@ -158,6 +173,7 @@ class ToolRegistry:
             except ToolLoadError as exc:
                 problem(str(exc))
         registry = cls(tools, problems=problems)
+        registry.warnings = sorted(warnings, key=lambda w: (w.line or 0, w.column or 0))
         registry._mcp_refs = [(i, ref) for i, ref in enumerate(refs) if _kind(ref) == "mcp"]
         registry._spec = spec
         registry._environ = env

@@ -45,6 +45,7 @@ class FunctionInfo:
         fields: (field name in ``arguments_model``, parameter name, positional-only) triples.
         is_async: True for ``async def`` tools (awaited), False for plain ones (run in a thread).
         config_type: the type in ``ToolContext[Model]`` (lists the allowed config keys), or None.
+        untyped: parameters without a type hint: the model is told nothing about what to send.
     """
 
     description: str
@@ -55,6 +56,7 @@ class FunctionInfo:
     fields: tuple[tuple[str, str, bool], ...]
     is_async: bool
     config_type: Any = None
+    untyped: tuple[str, ...] = ()
 
 
 def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInfo:
@@ -81,9 +83,12 @@ def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInf
     context_param: str | None = None
     config_adapter: TypeAdapter[Any] | None = None
     context_annotation: Any = None
+    untyped: list[str] = []
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue  # *args/**kwargs have no name the model could fill in
+        if param.annotation is param.empty:
+            untyped.append(param.name)
         annotation = Any if param.annotation is param.empty else param.annotation
         if annotation is ToolContext or get_origin(annotation) is ToolContext:
             context_param = param.name
@@ -115,6 +120,7 @@ def describe_function(function: Callable[..., Any], *, name: str) -> FunctionInf
         fields=tuple(fields),
         is_async=_is_async(function),
         config_type=None if config_adapter is None else get_args(context_annotation)[0],
+        untyped=tuple(untyped),
     )
 
 
