@@ -175,6 +175,14 @@ def _read(shown: str) -> tuple[Any, Locations]:
     return doc.data, doc.locations
 
 
+def _explained(error: SpecError) -> SpecError:
+    """A key that is valid elsewhere in a test file gets a hint saying where it belongs."""
+    if error.message == "unknown key 'greeting'":
+        error.hint = ("the greeting is checked once per scenario: move it to the scenario's "
+                      "expect:, next to name: and turns:")
+    return error
+
+
 def load_test_file(path: str | os.PathLike[str]) -> TestSuite:
     """Read, validate and cross-check a test file and load the agent it tests.
 
@@ -196,7 +204,8 @@ def load_test_file(path: str | os.PathLike[str]) -> TestSuite:
     try:
         spec = TestFile.model_validate(data)
     except ValidationError as exc:
-        raise SpecErrors(translate(exc, TestFile, data, locations, shown)) from None
+        raise SpecErrors([_explained(e) for e in translate(exc, TestFile, data, locations,
+                                                             shown)]) from None
     at = _Checker(shown, locations)
     agent = _load_agent(spec, shown, at)
     suite = TestSuite(shown, spec, locations, agent)

@@ -13,7 +13,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from agentrun.spec._duration import duration
 from agentrun.spec._fields import fail, shown
@@ -40,7 +47,15 @@ and a scenario that needs more is stuck, not slow)."""
 
 Seconds = duration("s", gt=0, le=3600)
 Delay = duration("s", ge=0, le=3600)
-Scalar = str | int | float | bool
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, list | dict):
+        fail(f"a variable's value is text, a number or true/false, got {shown(value)}")
+    return value
+
+
+Scalar = Annotated[str | int | float | bool, BeforeValidator(_scalar)]
 
 
 def _texts(value: Any) -> Any:
@@ -163,15 +178,6 @@ class TurnExpect(BaseModel):
         default=None, description="The reply began within this time after the caller finished "
         "the turn (seconds, or '800ms'). Measured on the simulator offline, on Grok with "
         "--live; a tool call's time counts.", examples=["1.5s"])
-
-    @model_validator(mode="before")
-    @classmethod
-    def _misplaced(cls, value: Any) -> Any:
-        if isinstance(value, dict) and "greeting" in value:
-            fail("the greeting is checked once per scenario, not per turn",
-                 "move it to the scenario's expect: (next to name: and turns:)",
-                 at=["greeting", "#key"])
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "TurnExpect":
@@ -444,10 +450,19 @@ class TestFile(_Settings):
     __test__: ClassVar[bool] = False  # not a pytest test class
     agent: str = Field(min_length=1, description="The agent file, relative to this test file.",
                        examples=["support.yaml"])
-    scenarios: list[Scenario] = Field(min_length=1, description="The scenarios; each is its "
+    scenarios: list[Scenario] = Field(json_schema_extra={"minItems": 1},
+                                      description="The scenarios; each is its "
                                       "own call with fresh state.",
                                       examples=[[{"name": "greets",
                                                   "expect": {"greeting": "Hello"}}]])
+
+    @field_validator("scenarios")
+    @classmethod
+    def _some(cls, value: list[Scenario]) -> list[Scenario]:
+        if not value:
+            fail("a test file needs at least one scenario",
+                 "add one: - name: …, with turns: or expect: {greeting: …}")
+        return value
 
     @model_validator(mode="after")
     def _unique_names(self) -> "TestFile":
