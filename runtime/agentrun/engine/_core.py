@@ -57,6 +57,7 @@ IGNORED: dict[type, str] = {
 """Server events that need no action, each with the reason."""
 
 _MAX_DETAIL_CHARS = 300
+_MAX_REPLIES = 256  # ReplyRecords kept in a long call (barge-in needs only the last)
 
 
 class ConversationCore(Turns, CallHandling, Recovery):
@@ -295,6 +296,8 @@ class ConversationCore(Turns, CallHandling, Recovery):
             record = ReplyRecord(event.item_id, event.response_id,
                                  self.config.output_bytes_per_second, first_audio_at=now)
             self.replies[event.item_id] = record
+            if len(self.replies) > _MAX_REPLIES:  # a long call keeps the recent ones only
+                del self.replies[next(iter(self.replies))]
         record.generated_bytes += len(audio)
         actions: list[Action] = [PlayAudio(audio, event.response_id, event.item_id)]
         if self._turn_started is not None:
