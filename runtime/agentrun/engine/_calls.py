@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 __all__ = ["Call", "CallBook"]
 
+_RECENT_RESPONSES = 256  # late items and arguments come within a response or two
+
 
 @dataclass
 class Call:
@@ -41,7 +43,7 @@ class CallBook:
 
     def __init__(self) -> None:
         self._calls: dict[str, Call] = {}
-        self._done_responses: set[str] = set()
+        self._done_responses: dict[str, None] = {}  # recent ones, in order (an ordered set)
 
     def get(self, call_id: str) -> Call | None:
         """The tracked call, or None."""
@@ -83,7 +85,9 @@ class CallBook:
 
     def response_done(self, response_id: str) -> None:
         """The response that made some calls is over: its group may now flush."""
-        self._done_responses.add(response_id)
+        self._done_responses[response_id] = None
+        if len(self._done_responses) > _RECENT_RESPONSES:  # a long call stays small
+            del self._done_responses[next(iter(self._done_responses))]
 
     def connection_lost(self) -> list[Call]:
         """Every open response died with the connection; calls without arguments never finish.
@@ -94,7 +98,7 @@ class CallBook:
         dropped = [c for c in self._calls.values() if c.arguments is None]
         for call in dropped:
             del self._calls[call.call_id]
-        self._done_responses.update(c.response_id for c in self._calls.values())
+        self._done_responses.update(dict.fromkeys(c.response_id for c in self._calls.values()))
         return dropped
 
     def take_ready(self) -> list[Call]:

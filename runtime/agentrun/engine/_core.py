@@ -57,7 +57,7 @@ IGNORED: dict[type, str] = {
 """Server events that need no action, each with the reason."""
 
 _MAX_DETAIL_CHARS = 300
-_MAX_REPLIES = 256  # ReplyRecords kept in a long call (barge-in needs only the last)
+_MAX_REPLIES = 16  # ReplyRecords kept in a long call (barge-in needs only the last)
 
 
 class ConversationCore(Turns, CallHandling, Recovery):

@@ -32,7 +32,9 @@ class Transcripts:
         self._history = history
         self._replies = replies
         self._streams: dict[str, _Stream] = {}
-        self._agent_final: set[str] = set()
+        # recent items only: a repeat comes within a few events, and a long call must not
+        # grow these without bound (the history keeps the words)
+        self._agent_final: dict[str, None] = {}
         self._user_final: dict[str, str] = {}
 
     def agent_delta(self, item_id: str, response_id: str, kind: str,
@@ -75,6 +77,7 @@ class Transcripts:
         if self._user_final.get(item_id) == text:
             return []
         self._user_final[item_id] = text
+        _trim(self._user_final)
         self._history.set_text(item_id, "user", text)
         return [EmitTranscript("user", text, True, item_id)]
 
@@ -83,8 +86,17 @@ class Transcripts:
         text = (final or ("".join(stream.parts) if stream else "")).strip()
         if not text or item_id in self._agent_final:
             return []
-        self._agent_final.add(item_id)
+        self._agent_final[item_id] = None
+        _trim(self._agent_final)
         self._history.set_text(item_id, "assistant", text)
         if item_id in self._replies:
             self._replies[item_id].transcript = text
         return [EmitTranscript("agent", text, True, item_id)]
+
+
+_RECENT = 256
+
+
+def _trim(recent: dict[str, object]) -> None:
+    if len(recent) > _RECENT:
+        del recent[next(iter(recent))]

@@ -80,7 +80,7 @@ class Conversation(ConversationCore):
         config: what to send and how to behave (``ConversationConfig.from_spec``).
 
     Attributes:
-        replies: per assistant item (the last 256), how much audio was generated and played
+        replies: per assistant item (the last 16), how much audio was generated and played
             (``ReplyRecord``).
     """
 

@@ -60,8 +60,8 @@ _MAX_LOG_LINES = 200
 class _CallLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         sink = _CAPTURE.get()
-        if sink is None or len(sink) >= _MAX_LOG_LINES:
-            return
+        if sink is None or len(sink) >= _MAX_LOG_LINES or record.name == _log.name:
+            return  # (agentrun's own line about the call is in ToolResult.error)
         try:
             line = f"{record.levelname} {record.name}: {record.getMessage()}"
             if record.exc_info and record.exc_info[0] is not None:
