@@ -60,6 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
             services = SERVICES.get(segments[1])
             if services is None:
                 return self._reply(404, {"error": f"no clinic {segments[1]}"})
+            kind = record["query"].get("kind")
+            services = [s for s in services if kind in (None, s["name"])]
             return self._reply(200, {"clinic": segments[1], "services": services})
         if segments[0] == "echo":
             return self._reply(200, record)

@@ -18,7 +18,7 @@ from agentrun.spec import (
 AGENTS = Path(__file__).resolve().parents[2] / "agents"
 
 
-@pytest.mark.parametrize("name", ["support.yaml", "booking.yaml"])
+@pytest.mark.parametrize("name", ["support.yaml", "booking.yaml", "clinic.yaml"])
 def test_examples_start_with_the_schema_line(name: str) -> None:
     first = (AGENTS / name).read_text(encoding="utf-8").splitlines()[0]
     assert first == "# yaml-language-server: $schema=../agentrun.schema.json"
@@ -60,3 +60,14 @@ def test_booking_agent(monkeypatch: pytest.MonkeyPatch) -> None:
         "You take appointment requests for Smile Dental by phone.",
         "The current time is Monday 09:30 (America/New_York).",
         "You may book at most 4 people in one call."]
+
+
+def test_clinic_agent_declares_its_tools_in_yaml() -> None:
+    spec = load_spec(AGENTS / "clinic.yaml")
+    assert [(t.name, t.kind) for t in spec.tools] == [("services", "http"), ("calendar", "mcp")]
+    services, calendar = spec.tools
+    assert services.http is not None and services.http.response.field == "services"
+    assert services.http.arguments["kind"].enum == ["cleaning", "check-up"]
+    assert calendar.mcp is not None and calendar.mcp.allowed_tools == ["free_slots", "book_slot"]
+    assert (calendar.mcp.command, calendar.mcp.called_by, calendar.timeout) == (
+        "python", "agentrun", 5.0)

@@ -203,7 +203,7 @@ class ToolRegistry:
                     if self._environ.get(var) is None:
                         inner = ("mcp", "env" if what == "env" else "secrets", key)
                         found.append(_located(spec, index, f"MCP server '{ref.name}': {what} "
-                                              f"{key} reads environment variable {var}, which "
+                                              f"'{key}' reads environment variable {var}, which "
                                               "is not set", f"set {var}", inner=inner))
         return found
 
