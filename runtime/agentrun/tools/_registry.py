@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentrun.errors import SpecError, ToolLoadError
@@ -161,7 +162,7 @@ class ToolRegistry:
                 problem(clash_message(ref.tool, providers))
                 continue
             try:
-                tools.append(load_tool(providers[0], ref))
+                tools.append(load_tool(providers[0], ref, _folder(spec)))
                 warnings.extend(_located(spec, index, message, hint) for message, hint in
                                 tool_advice(ref.name, tools[-1].description, tools[-1].info))
             except ToolConfigError as exc:
@@ -360,12 +361,13 @@ class ToolRegistry:
                               state=self.state if state is None else state)
 
 
-def load_tool(installed: InstalledTool, ref: _ToolRefLike) -> Tool:
+def load_tool(installed: InstalledTool, ref: _ToolRefLike, folder: Path | None = None) -> Tool:
     """Import one installed tool and configure it as the YAML entry says.
 
     Args:
         installed: the entry point.
         ref: the agent's tool entry (name, description, timeout, config overrides).
+        folder: the agent file's folder (relative paths in ``config:`` start there).
 
     Returns:
         The tool.
@@ -378,13 +380,19 @@ def load_tool(installed: InstalledTool, ref: _ToolRefLike) -> Tool:
     try:
         return Tool.from_function(function, name=ref.name, description=ref.description,
                                   timeout=ref.timeout, config=ref.config or {},
-                                  source=installed.origin)
+                                  source=installed.origin, config_base=folder)
     except ToolConfigError as exc:
         raise ToolConfigError(f"tool '{ref.name}': {exc}", tool=ref.name,
                               problems=exc.problems) from exc
     except ToolLoadError as exc:
         raise ToolLoadError(f"cannot load tool '{installed.name}' from {installed.origin}: {exc}",
                             tool=ref.name) from exc
+
+
+def _folder(spec: _SpecLike) -> Path | None:
+    """The agent file's folder, or None for a spec built in code."""
+    path = getattr(spec, "path", None)
+    return Path(path).parent if path is not None else None
 
 
 def _kind(ref: _ToolRefLike) -> str:

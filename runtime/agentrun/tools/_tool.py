@@ -31,6 +31,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -38,6 +39,7 @@ from pydantic import ValidationError
 
 from agentrun.errors import ToolError, ToolLoadError
 from agentrun.tools._context import ToolContext
+from agentrun.tools._paths import resolve_paths
 from agentrun.tools._result import ToolResult, UnencodableResult, encode_output, error_output
 from agentrun.tools._schema import FunctionInfo, describe_function
 from agentrun.tools._stdout import end_print_capture, start_print_capture
@@ -168,6 +170,7 @@ class Tool:
         timeout: float | None = None,
         config: Mapping[str, Any] | None = None,
         source: str = "",
+        config_base: Path | None = None,
     ) -> Tool:
         """Describe a function and validate its config.
 
@@ -179,6 +182,8 @@ class Tool:
             config: the YAML ``config:`` block, validated against the function's
                 ``ToolContext[Model]`` annotation when it has one.
             source: where the function came from, used in messages.
+            config_base: the agent file's folder: relative paths in ``config:`` (fields the
+                config model types as paths) start there, and ``~`` is the home folder.
 
         Returns:
             The tool.
@@ -204,7 +209,8 @@ class Tool:
             config_value = dict(config or {})
         else:
             try:
-                config_value = info.config_adapter.validate_python(dict(config or {}))
+                written = resolve_paths(info.config_type, config or {}, config_base)
+                config_value = info.config_adapter.validate_python(written)
             except ValidationError as exc:
                 raise ToolConfigError(f"invalid config: {format_validation_error(exc)}",
                                       tool=tool_name,
