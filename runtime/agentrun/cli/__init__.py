@@ -3,7 +3,7 @@
 ``agentrun FILE.yaml`` means ``agentrun run FILE.yaml``, with ``run``'s options before or after the
 file. Every ``AgentrunError`` and every usage mistake becomes one line on stderr and an exit code
 here, in one place (:data:`EXIT_CODES`); commands never print tracebacks.
-Each command lives in a sibling module (``author``, ``tools``, ``run``, ``usage``)
+Each command lives in a sibling module (``author``, ``tools``, ``run``, ``doctor``, ``usage``)
 that registers on ``main``.
 """
 
@@ -20,7 +20,7 @@ import click
 
 from agentrun.errors import AgentrunError, SpecError, SpecErrors
 
-__all__ = ["EXIT_CODES", "main"]
+__all__ = ["EXIT_CODES", "INTERRUPTED", "env_name", "main"]
 
 EXIT_CODES = """\b
 Exit codes (the same for every command):
@@ -141,6 +141,20 @@ def _usage_text(exc: click.ClickException) -> str:
     return f"agentrun: {message}"
 
 
+def env_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Option callback: ``--api-key-env`` names an environment variable (letters, digits, ``_``).
+
+    Raises:
+        click.BadParameter: anything else (an empty name, a key pasted by mistake).
+    """
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise click.BadParameter(f"{value!r} is not an environment variable name "
+                                 "(e.g. XAI_API_KEY)")
+    return value
+
+
 def _refuse_misspelt_command(ctx: click.Context, word: str, commands: list[str]) -> None:
     """``agentrun chek x.yaml`` is a typo for ``check``, not an agent file named ``chek``."""
     if os.path.exists(word) or "." in word or os.sep in word:
@@ -163,6 +177,7 @@ def main() -> None:
       agentrun --dry-run agents/support.yaml  show what would be sent, send nothing
       agentrun check agents/*.yaml            find every mistake in agent files
       agentrun new my-agent                   start a new agent file
+      agentrun doctor                         check this machine's setup
       agentrun test                           run the *.test.yaml conversation tests
       agentrun help run                       the options of one command
     """
@@ -174,6 +189,7 @@ def run_main() -> None:  # pragma: no cover - console entry used by `python -m a
 
 from agentrun.cli import (  # noqa: E402,F401  (commands register on `main`)
     author,
+    doctor,
     run,
     serve,
     test,

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from agentrun._secrets import RedactingFilter, redact_data, remember
-from agentrun.cli import EXIT_CODES, INTERRUPTED, main
+from agentrun.cli import EXIT_CODES, INTERRUPTED, env_name, main
 from agentrun.errors import AgentrunError
 
 __all__ = ["dry_run_document", "run", "sim"]
@@ -82,7 +82,7 @@ def dry_run_document(config: Any, url: str, key_env: str, key_set: bool, *,
     }
 
 
-class _RealtimeUrl(click.ParamType):
+class _RealtimeUrl(click.ParamType):  # type: ignore[type-arg]  (generic only in click 8.5+)
     """A ``ws://`` or ``wss://`` URL with a host, checked before anything connects."""
 
     name = "url"
@@ -105,16 +105,6 @@ class _RealtimeUrl(click.ParamType):
             self.fail(f"{text!r} is not a WebSocket URL (e.g. ws://127.0.0.1:8765/v1/realtime)",
                       param, ctx)
         return text
-
-
-def _env_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """``--api-key-env`` names an environment variable: letters, digits and ``_``."""
-    import re
-
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise click.BadParameter(f"{value!r} is not an environment variable name "
-                                 "(e.g. XAI_API_KEY)")
-    return value
 
 
 _RUN_HELP = """Talk to the agent in FILE (a YAML agent file).
@@ -153,7 +143,7 @@ Examples:
               help="Print the URL and the exact session.update as JSON (key redacted); "
                    "connect to nothing.")
 @click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
-              callback=_env_name,
+              callback=env_name,
               help="Environment variable holding the API key.")
 @click.option("--now", "now_text", metavar="ISO-TIME",
               help="Render instructions as if it were this time (reproducible dry runs).")
@@ -224,7 +214,7 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 
-class _Port(click.ParamType):
+class _Port(click.ParamType):  # type: ignore[type-arg]  (generic only in click 8.5+)
     """A TCP port: 0 (any free one) to 65535, with a message a non-programmer reads."""
 
     name = "port"
