@@ -86,8 +86,8 @@ def test_a_tool_running_across_the_drop_is_answered_after_resume() -> None:
     receive_and_get(conv, call_item("c2", "lookup_order", "r1"))  # arguments never finished
     assert conv.connection_lost(2.0) == [
         StopPlayback("connection lost"),
-        Report("debug", "dropped call c2 (lookup_order): the connection ended before its "
-                        "arguments did")]
+        Report("debug", "dropped call c2 (lookup_order): the connection ended before it "
+                        "could run")]
     assert conv.tool_finished("c1", "ok", 3.0) == [RecordMetric("tool_latency", 2.0, "s", 0)]
     receive_and_get(conv, CONVERSATION_CREATED)
     assert receive_and_get(conv, session_updated()) == [

@@ -239,3 +239,23 @@ def test_the_session_limit_error_is_one_info_line_not_an_error() -> None:
                        "Your session hit the maximum duration of 60 minutes.; agentrun will "
                        "reconnect and resume")]
     assert conv.state is State.IDLE
+
+
+def test_a_call_held_after_a_barge_in_is_dropped_when_the_connection_is_lost() -> None:
+    conv = make_conv()
+    barged_call(conv)
+    receive_and_get(conv, arguments_done("c1", "lookup_order"))
+    assert Report("debug", "dropped call c1 (lookup_order): the connection ended before it "
+                           "could run") in conv.connection_lost(2.0)
+    receive_and_get(conv, {"type": "conversation.created"}, {"type": "session.updated"})
+    conv.send_user_text("still there?", 3.0)
+    assert conv.state is State.RESPONDING  # nothing held blocks the next response
+
+
+def test_a_call_held_for_a_stalled_response_is_dropped_not_left_blocking() -> None:
+    conv = make_conv()
+    barged_call(conv)
+    receive_and_get(conv, arguments_done("c1", "lookup_order"))
+    actions = conv.tick(100.0)
+    assert actions[0] == Report("debug", "call c1 (lookup_order) not run: its response stalled")
+    assert norm(actions)[-1] == CREATE

@@ -77,11 +77,14 @@ class CallBook:
         """Stop tracking a call that agentrun must not answer (a server-side built-in)."""
         self._calls.pop(call_id, None)
 
-    def drop_without_arguments(self, response_id: str) -> None:
-        """Forget the calls of an abandoned response that never got their arguments."""
-        for call in [c for c in self._calls.values()
-                     if c.response_id == response_id and c.arguments is None]:
+    def drop_not_run(self, response_id: str) -> list[Call]:
+        """Forget the calls of an abandoned (stalled) response that were not run: without
+        arguments, or held after a barge-in. Returns them."""
+        dropped = [c for c in self._calls.values()
+                   if c.response_id == response_id and c.started is None]
+        for call in dropped:
             del self._calls[call.call_id]
+        return dropped
 
     def response_done(self, response_id: str) -> None:
         """The response that made some calls is over: its group may now flush."""
@@ -93,9 +96,12 @@ class CallBook:
         """Every open response died with the connection; calls without arguments never finish.
 
         Returns:
-            The calls dropped because the model never finished their arguments.
+            The calls dropped: the model never finished their arguments, or they were held
+            for a response the caller interrupted.
         """
-        dropped = [c for c in self._calls.values() if c.arguments is None]
+        # never run: no arguments yet, or held for an interrupted response (the server's
+        # conversation is rebuilt from the history, which never had them)
+        dropped = [c for c in self._calls.values() if c.arguments is None or c.started is None]
         for call in dropped:
             del self._calls[call.call_id]
         self._done_responses.update(dict.fromkeys(c.response_id for c in self._calls.values()))

@@ -161,11 +161,12 @@ class Recovery:
             return []
         self._muted.add(rid)  # whatever it still sends is dropped
         self._calls.response_done(rid)
-        self._calls.drop_without_arguments(rid)
+        dropped = [Report("debug", f"call {c.call_id} ({c.name}) not run: its response "
+                                   "stalled") for c in self._calls.drop_not_run(rid)]
         self._response_id = None
         problem = (f"response {rid} stalled: nothing from the server for "
                    f"{self.config.watchdogs.stall:g} s")
-        return [SendEvent(wire.ResponseCancel()), *self._recover(problem)]
+        return [*dropped, SendEvent(wire.ResponseCancel()), *self._recover(problem)]
 
     def _turn_expired(self, now: float) -> list[Action]:
         if self._state is not State.IDLE or self._calls.pending \

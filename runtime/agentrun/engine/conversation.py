@@ -343,7 +343,7 @@ class Conversation(ConversationCore):
         self._transcripts.drop_unfinished()
         actions: list[Action] = [
             Report("debug", f"dropped call {c.call_id} ({c.name}): the connection ended before "
-                            "its arguments did")
+                            "it could run")
             for c in self._calls.connection_lost()
         ]
         if was_responding:
