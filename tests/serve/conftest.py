@@ -122,11 +122,12 @@ def served(agents: pathlib.Path) -> Iterator[Any]:
     """Factory: ``with served(**options) as (server, sim):`` the service on a simulator."""
 
     @contextlib.contextmanager
-    def start(scenario: dict[str, Any] | None = None, **options: Any
+    def start(scenario: dict[str, Any] | None = None, channels: Any = None, **options: Any
               ) -> Iterator[tuple[LiveServer, Simulator]]:
         options.setdefault("reload", False)
         with SimThread(scenario) as sim, \
-                LiveServer(ServeOptions(agents, url=sim.url, **options)) as server:
+                LiveServer(ServeOptions(agents, url=sim.url, **options),
+                           channels=channels) as server:
             yield server, sim
 
     return start

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 import xml.etree.ElementTree as ET
@@ -109,9 +110,13 @@ class TwilioStream:
         self._seq += 1
         return str(self._seq)
 
-    async def send(self, message: dict[str, Any] | str) -> None:
+    async def send(self, message: dict[str, Any] | str | bytes) -> None:
         assert self.ws is not None
-        await self.ws.send(message if isinstance(message, str) else json.dumps(message))
+        await self.ws.send(message if isinstance(message, (str, bytes)) else json.dumps(message))
+
+    async def _quietly(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):  # the call may be over: Twilio drops it too
+            await self.send(message)
 
     async def start(self, parameters: dict[str, str] | None = None) -> None:
         """``connected`` then ``start`` with the TwiML parameters."""
@@ -199,9 +204,10 @@ class TwilioStream:
     def _echo(self, name: str) -> None:
         self._pending.pop(name, None)
         self.heard.echoed.append(name)
-        task = asyncio.ensure_future(self.send({"event": "mark", "sequenceNumber": self._next(),
-                                                "streamSid": self.stream_sid,
-                                                "mark": {"name": name}}))
+        task = asyncio.ensure_future(self._quietly({"event": "mark",
+                                                    "sequenceNumber": self._next(),
+                                                    "streamSid": self.stream_sid,
+                                                    "mark": {"name": name}}))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 

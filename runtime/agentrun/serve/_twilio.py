@@ -67,13 +67,17 @@ class TwilioChannel:
     Args:
         prefix: the path prefix of the routes.
         mark_every_ms: see :class:`MediaStream` (0: a mark after every media message).
+        max_outbox: messages that may wait for a socket Twilio does not read (the kernel's
+            buffers come first); beyond it the call is ended.
     """
 
     name = "twilio"
 
-    def __init__(self, prefix: str = "/twilio", *, mark_every_ms: int = 0) -> None:
+    def __init__(self, prefix: str = "/twilio", *, mark_every_ms: int = 0,
+                 max_outbox: int = MAX_OUTBOX) -> None:
         self.prefix = prefix.rstrip("/")
         self.mark_every_ms = mark_every_ms
+        self.max_outbox = max_outbox
 
     def routes(self, service: Service) -> Sequence[BaseRoute]:
         """``POST {prefix}/{agent}`` (the voice webhook) and ``{prefix}/{agent}/stream``."""
@@ -164,7 +168,7 @@ class TwilioChannel:
             _log.info("refused stream %s for %s: %s", started.stream_sid, stem, slot)
             await _close(ws, _TRY_LATER, "the service cannot take the call now")
             return
-        call = TwilioCall(ws, protocol)
+        call = TwilioCall(ws, protocol, max_outbox=self.max_outbox)
         reader = asyncio.create_task(call.read_loop(), name="agentrun-twilio-read")
         writer = asyncio.create_task(call.write_loop(), name="agentrun-twilio-write")
         try:
@@ -189,10 +193,13 @@ class TwilioCall:
     Args:
         ws: the accepted socket, after ``start``.
         protocol: the stream's protocol state (started).
+        max_outbox: unsent messages beyond which the call is ended (Twilio stopped reading).
     """
 
-    def __init__(self, ws: WebSocket, protocol: MediaStream) -> None:
+    def __init__(self, ws: WebSocket, protocol: MediaStream, *,
+                 max_outbox: int = MAX_OUTBOX) -> None:
         self._ws = ws
+        self._max_outbox = max_outbox
         self._protocol = protocol
         self._inbox: asyncio.Queue[CallerInput | None] = asyncio.Queue()
         self._outbox: deque[str] = deque()
@@ -218,7 +225,7 @@ class TwilioCall:
         if self._ended:
             return
         self._outbox.extend(self._protocol.media(audio, item_id))
-        if len(self._outbox) > MAX_OUTBOX:
+        if len(self._outbox) > self._max_outbox:
             _log.warning("stream %s: Twilio stopped reading; ending the call",
                          self._protocol.stream_sid)
             self._outbox.clear()
