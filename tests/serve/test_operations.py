@@ -222,7 +222,7 @@ def test_a_running_call_keeps_the_version_it_started_with(served: Any, agents: A
 def test_the_embedded_simulator_is_started_once_per_process(agents: Any,
                                                            monkeypatch: Any) -> None:
     from agentrun.serve import ServeOptions
-    from conftest import LiveServer
+    from serve_harness import LiveServer
 
     monkeypatch.delenv("XAI_API_KEY", raising=False)
 
@@ -247,7 +247,7 @@ def test_a_stream_url_from_twiml_works_when_the_app_is_mounted(agents: Any,
                                                               monkeypatch: Any) -> None:
     """Mounted under /voice in someone's Starlette app, the TwiML points inside the mount."""
     from agentrun.serve import ServeOptions, Service, create_app
-    from conftest import LiveServer, SimThread
+    from serve_harness import LiveServer, SimThread
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
