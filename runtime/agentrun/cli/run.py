@@ -82,7 +82,7 @@ def dry_run_document(config: Any, url: str, key_env: str, key_set: bool, *,
     }
 
 
-class _RealtimeUrl(click.ParamType):  # type: ignore[type-arg]  (generic only in click 8.5+)
+class _RealtimeUrl(click.ParamType):  # type: ignore[type-arg]  # generic only in click 8.5+
     """A ``ws://`` or ``wss://`` URL with a host, checked before anything connects."""
 
     name = "url"
@@ -214,7 +214,7 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 
-class _Port(click.ParamType):  # type: ignore[type-arg]  (generic only in click 8.5+)
+class _Port(click.ParamType):  # type: ignore[type-arg]  # generic only in click 8.5+
     """A TCP port: 0 (any free one) to 65535, with a message a non-programmer reads."""
 
     name = "port"
