@@ -18,7 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXPECTED = ROOT / "agents" / "expected"
 NOW = "2026-01-05T09:30:00"
 EXTRA_ARGS = {"booking": ["--var", "clinic=Smile Dental"]}  # required variables
-AGENTS = sorted(p.stem for p in (ROOT / "agents").glob("*.yaml"))
+AGENTS = sorted(p.stem for p in (ROOT / "agents").glob("*.yaml")
+                if not p.name.endswith(".test.yaml"))  # conversation tests, not agents
 
 
 def dry_run(agent: str, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:

@@ -247,6 +247,8 @@ def check_scenario(plan: ScenarioPlan, recorder: Recorder, mocks: Any = None,
     for number, turn in enumerate(plan.spec.turns, 1):
         here = ("turns", number - 1)
         if number >= len(recorder.turns):  # never begun
+            if stopped is not None and number == 1:  # stopped before the first turn
+                return Failure(stopped.message, None, plan.line())
             if stopped is not None:
                 return _placed(stopped, number, plan.line(*here))
             ended = recorder.ended_turn

@@ -168,6 +168,9 @@ async def run_scenario(plan: ScenarioPlan, mode: Mode = Mode()) -> RunResult:
             recorder.end_reason = " ".join(str(exc).split())
         else:
             stopped = Failure(f"the call could not start: {exc}")
+    if recorder.ended_by_agent and stopped is None:
+        reason = recorder.end_reason or str(getattr(recorder.result, "reason", "") or "")
+        recorder.note(f"the call ended: {reason or 'no reason given'}")
     failure = check_scenario(plan, recorder, mocks, stopped)
     return RunResult(failure, list(recorder.lines), time.monotonic() - started)
 
