@@ -244,3 +244,35 @@ def test_a_list_of_results_is_used_in_turn_and_running_out_fails(write: Write,
     line = failure(write, invoke, one_turn(textwrap.dedent(turn) + textwrap.dedent(third), mocks))
     assert line == ("turn 3 (line 16): lookup_order was called 3 times, but its mock lists only "
                     "2 results (add results to its mock, or expect fewer calls)")
+
+
+def test_a_mocked_http_tool_still_checks_its_declared_arguments(write: Write, invoke: Invoke,
+                                                               tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text("""\
+name: Price List
+instructions: You tell prices.
+tools:
+  - name: services
+    http:
+      url: http://127.0.0.1:9/services
+      arguments:
+        kind: {type: string, enum: [cleaning, check-up], required: true}
+""")
+    write("""\
+        agent: api.yaml
+        mocks:
+          services: {result: [{name: cleaning, price: 90 USD}]}
+        scenarios:
+          - name: case
+            turns:
+              - say: How much is whitening?
+                model: {call: services, arguments: {kind: cleaning}}
+                expect: {tool: {name: services, output: 90 USD}, reply: 90 USD}
+              - say: And whitening?
+                model: {call: services, arguments: {kind: whitening}}
+        """)
+    result = invoke("test")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].endswith(
+        'turn 2 (line 10): the model called services with arguments it does not accept (kind '
+        '"whitening"): kind: expected one of cleaning, check-up')

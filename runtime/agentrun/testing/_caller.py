@@ -124,6 +124,7 @@ class ScriptedCaller:
 
     def show_status(self, level: Literal["debug", "info", "warning", "error"],
                     message: str) -> None:
-        """Warnings and errors go into the conversation a failing scenario prints."""
-        if level in ("warning", "error"):
-            self._recorder.note(message)
+        """Warnings and errors go into the conversation a failing scenario prints (a failed
+        tool call is shown there already, from its ``ToolCallDone``)."""
+        if level in ("warning", "error") and not message.startswith("tool "):
+            self._recorder.note(" ".join(message.split()))

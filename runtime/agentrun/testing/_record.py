@@ -153,11 +153,12 @@ class Recorder:
     def _on_transcript(self, now: float, line: EmitTranscript) -> None:
         if not line.final or not line.text.strip():
             return
+        shown = " ".join(line.text.split())
         if line.role == "agent":
             self.current.agent_lines.append(line.text)
-            self.lines.append(("agent", line.text.strip()))
+            self.lines.append(("agent", shown))
         else:
-            self.lines.append(("heard", line.text.strip()))
+            self.lines.append(("heard", shown))
 
     def _on_run_tool(self, now: float, run: RunTool) -> None:
         record = ToolCallRecord(run.call_id, run.name, run.arguments, now)
@@ -171,8 +172,8 @@ class Recorder:
             self._calls[done.call_id] = record
             self.current.tools.append(record)
         record.output, record.ok, record.error = done.output, done.ok, done.error
-        output = done.output if len(done.output) <= _SHOWN_OUTPUT else \
-            done.output[:_SHOWN_OUTPUT] + "…"
+        output = " ".join(done.output.split())  # one line per call, however the output is laid out
+        output = output if len(output) <= _SHOWN_OUTPUT else output[:_SHOWN_OUTPUT] + "…"
         verdict = "→" if done.ok else "→ failed:"
         self.lines.append(("tool", f"{done.name} {done.arguments or '{}'} {verdict} {output}"))
 
