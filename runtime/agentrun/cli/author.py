@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from agentrun.agent import Agent
+    from agentrun.spec import AgentSpec
 
 
 # json, datetime and pathlib are imported inside the commands: `agentrun --help` and the other
@@ -79,6 +80,23 @@ def _warning_line(warning: SpecError) -> str:
     return f"{warning.location}: warning: {str(warning).removeprefix(warning.location + ': ')}"
 
 
+def _phone_audio_note(spec: AgentSpec, file: str) -> str:
+    """A note when ``audio:`` asks for something phone calls cannot have (it does not fail).
+
+    Twilio Media Streams carry G.711 μ-law at 8 kHz both ways, so ``agentrun serve`` runs phone
+    calls with ``audio/pcmu`` whatever the file says and passes the caller's audio through
+    unchanged; the ``audio:`` block applies to the microphone, WAV and browser callers.
+    """
+    place = spec.location(("audio",), key=True)
+    if ("audio" not in spec.model_fields_set or place is None
+            or (spec.audio.input.format == "pcmu" and spec.audio.output.format == "pcmu")):
+        return ""  # no audio: block (the defaults say nothing), or already phone audio
+    return (f"{file}:{place[0]}:{place[1]}: note: phone calls (agentrun serve, Twilio) use "
+            "G.711 μ-law 8 kHz both ways (audio/pcmu) whatever `audio:` says, so the caller's "
+            "audio passes through unchanged; this block applies to the microphone, WAV and "
+            "browser callers")
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
@@ -135,6 +153,9 @@ def check(files: tuple[str, ...], variables: tuple[str, ...], connect: bool) -> 
         declared.update(agent.spec.variables)
         for warning in agent.tools.warnings:  # they do not fail the check
             click.echo(_warning_line(warning), err=True)
+        note = _phone_audio_note(agent.spec, file)
+        if note:
+            click.echo(note, err=True)
         if connect:
             found = _connect_problems(agent, file, passed)
             if found:

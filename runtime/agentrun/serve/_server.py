@@ -40,6 +40,7 @@ __all__ = ["run"]
 _log = logging.getLogger("agentrun.serve")
 
 WS_MAX_SIZE = 1024 * 1024  # bytes per WebSocket message (Twilio's are < 4 KiB)
+_EARLY_SIGNALS: list[int] = []
 
 
 def run(options: ServeOptions, *, host: str = "127.0.0.1", port: int = 8080,
@@ -61,6 +62,9 @@ def run(options: ServeOptions, *, host: str = "127.0.0.1", port: int = 8080,
         OSError: the port cannot be bound.
     """
     configure_logging(verbose)
+    # a signal before the server's own handlers are in place is kept and honoured at start
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda s, f: _EARLY_SIGNALS.append(s))
     registry = AgentRegistry(options.path, variables=options.variables)
     events = registry.load_all()
     sock = _bind(host, port)
@@ -142,6 +146,8 @@ class _DrainingServer(uvicorn.Server):
 
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
+        while _EARLY_SIGNALS:
+            self.handle_exit(_EARLY_SIGNALS.pop(0), None)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._supervised and sig == signal.SIGINT:
@@ -177,7 +183,7 @@ def _supervise(options: ServeOptions, verbose: bool, workers: int,
         made_dir = tempfile.mkdtemp(prefix="agentrun-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_dir
     context = multiprocessing.get_context("spawn")
-    signals: list[int] = []
+    signals: list[int] = _EARLY_SIGNALS
     previous = {sig: signal.signal(sig, lambda s, f: signals.append(s))
                 for sig in (signal.SIGINT, signal.SIGTERM)}
 

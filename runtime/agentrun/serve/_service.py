@@ -260,10 +260,10 @@ class Service:
     async def _drain(self) -> None:
         self.draining = True
         self.metrics.draining.set(1)
-        if self._slots:
-            _log.info("draining: %d call(s) in progress; new calls are refused (up to %g s)",
-                      len(self._slots), self.options.drain_timeout)
+        _log.info("draining: new calls are refused; %d call(s) in progress may go on for up "
+                  "to %g s", len(self._slots), self.options.drain_timeout)
         if await self._wait_calls(self.options.drain_timeout):
+            _log.info("drained: no call in progress")
             return
         _log.info("drain timeout: hanging up %d call(s)", len(self._slots))
         for slot in list(self._slots):
