@@ -19,7 +19,8 @@ def test_examples_pass(invoke: Invoke) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (f"{REPO}/agents/support.yaml: ok\n"
                              f"{REPO}/agents/booking.yaml: ok\n")
-    assert result.stderr == ""
+    # only notes (phone calls are μ-law whatever `audio:` says), never a warning or an error
+    assert all(": note: " in line for line in result.stderr.splitlines())
 
 
 def test_a_misspelt_voice(invoke: Invoke, tmp_path: Path) -> None:

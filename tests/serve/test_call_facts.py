@@ -51,5 +51,5 @@ def test_phone_calls_are_mulaw_both_ways_whatever_the_file_says(tmp_path: pathli
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0
     assert f"{path}: ok" in checked.stdout
-    assert f"{path}:3:1: note: phone calls (agentrun serve, Twilio) use G.711 μ-law 8 kHz" \
+    assert f"{path}:3:1: note: phone calls (agentrun serve) use μ-law 8 kHz both ways" \
         in checked.stderr

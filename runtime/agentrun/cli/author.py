@@ -91,10 +91,8 @@ def _phone_audio_note(spec: AgentSpec, file: str) -> str:
     if ("audio" not in spec.model_fields_set or place is None
             or (spec.audio.input.format == "pcmu" and spec.audio.output.format == "pcmu")):
         return ""  # no audio: block (the defaults say nothing), or already phone audio
-    return (f"{file}:{place[0]}:{place[1]}: note: phone calls (agentrun serve, Twilio) use "
-            "G.711 μ-law 8 kHz both ways (audio/pcmu) whatever `audio:` says, so the caller's "
-            "audio passes through unchanged; this block applies to the microphone, WAV and "
-            "browser callers")
+    return (f"{file}:{place[0]}:{place[1]}: note: phone calls (agentrun serve) use μ-law 8 kHz "
+            "both ways (audio/pcmu); `audio:` applies to the microphone, WAV and browser")
 
 
 @main.command()
