@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentrun.errors import SpecErrors
@@ -53,6 +54,7 @@ class Agent:
         self.spec = spec
         self.tools = tools
         self.variables = dict(variables)
+        self.environ: Mapping[str, str] = os.environ  # what from_env and tool secrets read
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *,
@@ -89,6 +91,8 @@ class Agent:
         if problems or report.spec is None:
             raise SpecErrors(problems)
         agent = cls(report.spec, registry, report.values)
+        if environ is not None:
+            agent.environ = environ
         agent.config()  # the reserved-name check of the wire config: an error now, not mid-call
         return agent
 
@@ -149,12 +153,50 @@ class Agent:
         return {name: "" if value is None else str(value)
                 for name, value in self.variables.items()}
 
+    def record_dir(self, record: str | os.PathLike[str] | Literal[False] | None = None,
+                   ) -> Path | None:
+        """Where this agent's calls are recorded: ``record`` when given, else ``record.dir``
+        of the agent file (relative to the file), else nowhere.
+
+        Args:
+            record: a folder (relative to the working directory), False for no record, or
+                None for what the agent file says.
+
+        Returns:
+            The record directory, or None.
+        """
+        if record is False:
+            return None
+        if record is not None:
+            return Path(record)
+        if self.spec.record is None:
+            return None
+        folder = Path(self.spec.record.dir).expanduser()
+        if not folder.is_absolute() and self.spec.path is not None:
+            folder = self.spec.path.parent / folder
+        return folder
+
+    def secrets(self, api_key: str | None = None) -> list[str]:
+        """Values that must never be written or shown: the API key, every ``from_env`` value
+        and every secret a tool reads from the environment (http ``secrets``, mcp ``env`` and
+        ``secrets``)."""
+        names = [v.from_env for v in self.spec.variables.values() if v.from_env]
+        for tool in self.spec.tools:
+            if tool.http is not None:
+                names += tool.http.secrets.values()
+            if tool.mcp is not None:
+                names += [*tool.mcp.env.values(), *tool.mcp.secrets.values()]
+        values = [self.environ.get(name) or "" for name in names]
+        return [value for value in (api_key or "", *values) if value]
+
     async def run(self, endpoint: Endpoint, *, url: str | None = None,
                   api_key: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
                   call: Mapping[str, str] | None = None, channel: str = "embedded",
                   observers: Sequence[CallObserver] = (), now: datetime | None = None,
                   tools: ToolRunner | None = None, open_tools: ToolRegistry | None = None,
-                  phone: bool = False, **session_options: Any) -> SessionResult:
+                  phone: bool = False,
+                  record: str | os.PathLike[str] | Literal[False] | None = None,
+                  **session_options: Any) -> SessionResult:
         """Run one call on ``endpoint`` until the caller hangs up or the conversation ends.
 
         The service: ``url`` when given (a proxy, ``agentrun sim``, a test server); else Grok
@@ -177,12 +219,17 @@ class Agent:
                 :attr:`tools` is opened for this call (its MCP servers start now and stop when
                 the call ends; one that cannot start is a status line).
             phone: a phone call: G.711 μ-law 8 kHz both ways (see :meth:`config`).
+            record: a folder that gets this call's record (``agentrun.record``); None records
+                where the agent file's ``record.dir`` says (if anywhere); False records nothing.
+                The folder is checked before the call starts; the call's folder is the
+                result's ``record``.
             **session_options: passed to :class:`~agentrun.engine.session.Session`.
 
         Returns:
             How the call ended.
 
         Raises:
+            RecordError: the record folder cannot be written (before the call starts).
             SpecErrors: the template failed to render for this call.
             ServiceError: the service refused the key or the quota is used up.
             TransportError: the connection failed and could not be re-established.
@@ -199,6 +246,15 @@ class Agent:
         info = CallInfo(call_id=facts.get("id", facts.get("call_id", "")), agent=self.name,
                         agent_file=self.file_stem, channel=channel,
                         caller=facts.get("caller", ""))
+        folder = self.record_dir(record)
+        recorder = None
+        if folder is not None:
+            from agentrun.record import CallRecorder, prepare_root
+
+            recorder = CallRecorder(prepare_root(folder), secrets=self.secrets(key),
+                                    on_error=lambda message: endpoint.show_status("error",
+                                                                                  message))
+            observers = [*observers, recorder]
         async with contextlib.AsyncExitStack() as stack:
             if url is None and key is None:
                 from agentrun.sim import Simulator
@@ -212,6 +268,8 @@ class Agent:
             if opened is not self.tools:  # MCP tools are declared once their servers run
                 config = self.config(call=facts, now=now, tools=opened, phone=phone)
             target = connection_url(self.spec, url or DEFAULT_BASE_URL)
+            if recorder is not None:
+                recorder.service = _service_name(target)
             if tools is None:  # the call's facts reach ToolContext.call
                 facts.setdefault("channel", channel)
                 tools = _CallTools(opened, {k: str(v) for k, v in facts.items()
@@ -220,7 +278,14 @@ class Agent:
                                       tools=tools,
                                       variables=self.tool_variables(),
                                       call=info, observers=observers, **session_options)
-            return await session.run()
+            try:
+                result = await session.run()
+            finally:
+                if recorder is not None:
+                    await recorder.wait_closed()  # the record is whole before run returns
+            if recorder is not None and recorder.path is not None:
+                result.record = str(recorder.path)
+            return result
 
 
 class _CallTools:
@@ -247,3 +312,14 @@ def _phone_config(config: ConversationConfig) -> ConversationConfig:
         "input": audio.input.model_copy(update={"format": PcmuFormat()}),
         "output": audio.output.model_copy(update={"format": PcmuFormat()})})
     return dataclasses.replace(config, session=config.session.model_copy(update={"audio": audio}))
+
+
+def _service_name(url: str) -> str:
+    """The realtime URL without credentials or query (a proxy URL may carry a token)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"

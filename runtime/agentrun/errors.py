@@ -21,6 +21,7 @@ imports nothing of ours.
   * AudioError                  exit 2, audio agentrun cannot use
     * AudioFileError            a sound file (a WAV caller) is missing, unreadable or not audio
     * DeviceError               a microphone or speaker is missing, busy or unusable
+  * RecordError                 exit 2, a call record folder cannot be written or read
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "DeviceError",
     "LocalProtocolError",
     "ProtocolError",
+    "RecordError",
     "RemoteProtocolError",
     "ServiceError",
     "SpecError",
@@ -253,3 +255,23 @@ class AudioFileError(AudioError):
 class DeviceError(AudioError):
     """A microphone or speaker does not exist, is busy, or cannot be used (no audio extra,
     no PortAudio). Raised before a call starts; a device lost mid-call is reported instead."""
+
+
+class RecordError(AgentrunError):
+    """A call record cannot be written (checked before the call starts) or read
+    (``agentrun report``). A disk that fills mid-call is reported, never raised.
+
+    Args:
+        message: what is wrong, naming the folder or file.
+        hint: what to try, or None.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message

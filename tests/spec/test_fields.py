@@ -26,7 +26,8 @@ BAD_FIELDS = [
      "digits, '_', '-' or '.' without spaces)"),
     ("name2: x\n", "bad.yaml:3:1: unknown key 'name2' (did you mean 'name'? allowed: name, "
      "description, model, voice, instructions, instructions_file, variables, timezone, "
-     "language, greeting, greeting_interruptible, interruptions, turn_detection, audio, tools)"),
+     "language, greeting, greeting_interruptible, interruptions, turn_detection, audio, tools, "
+     "record)"),
     ("timezone: Europe/Berln\n",
      "bad.yaml:3:11: unknown time zone 'Europe/Berln' (did you mean 'Europe/Berlin'?)"),
     ("timezone: Mars\n", "bad.yaml:3:11: unknown time zone 'Mars' (use an IANA name such as "

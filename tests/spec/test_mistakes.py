@@ -64,7 +64,7 @@ def test_a_long_allowed_list_is_shown_once_per_file(problems: Problems) -> None:
                     "  treshold: 0.5\n  silense_duration_ms: 300\n") == [
         "bad.yaml:3:1: unknown key 'voise' (did you mean 'voice'? allowed: name, description, "
         "model, voice, instructions, instructions_file, variables, timezone, language, greeting, "
-        "greeting_interruptible, interruptions, turn_detection, audio, tools)",
+        "greeting_interruptible, interruptions, turn_detection, audio, tools, record)",
         "bad.yaml:4:1: unknown key 'greting' (did you mean 'greeting'? allowed: see line 3)",
         "bad.yaml:6:3: unknown key 'treshold' (did you mean 'threshold'? allowed: type, "
         "threshold, silence_duration_ms, prefix_padding_ms, idle_timeout_ms)",

@@ -3,8 +3,8 @@
 ``agentrun FILE.yaml`` means ``agentrun run FILE.yaml``, with ``run``'s options before or after the
 file. Every ``AgentrunError`` and every usage mistake becomes one line on stderr and an exit code
 here, in one place (:data:`EXIT_CODES`); commands never print tracebacks.
-Each command lives in a sibling module (``author``, ``tools``, ``run``, ``doctor``, ``usage``)
-that registers on ``main``.
+Each command lives in a sibling module (``author``, ``tools``, ``run``, ``doctor``, ``report``,
+``usage``) that registers on ``main``.
 """
 
 from __future__ import annotations
@@ -190,6 +190,7 @@ def run_main() -> None:  # pragma: no cover - console entry used by `python -m a
 from agentrun.cli import (  # noqa: E402,F401  (commands register on `main`)
     author,
     doctor,
+    report,
     run,
     serve,
     test,

@@ -126,6 +126,7 @@ Examples:
   agentrun agents/support.yaml --var company=Acme    set a template variable
   agentrun agents/support.yaml --dry-run             show the session.update, send nothing
   agentrun agents/support.yaml --url ws://127.0.0.1:8765/v1/realtime
+  agentrun agents/support.yaml --record records      keep transcript, audio and report
 """
 
 
@@ -147,9 +148,14 @@ Examples:
               help="Environment variable holding the API key.")
 @click.option("--now", "now_text", metavar="ISO-TIME",
               help="Render instructions as if it were this time (reproducible dry runs).")
+@click.option("--record", "record_to", metavar="DIR",
+              help="Record the call in a new folder under DIR: transcript, stereo audio, wire "
+                   "events, report (see `agentrun report`). Overrides record: in the file.")
+@click.option("--no-record", is_flag=True, help="Do not record, whatever the file says.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show debug status lines.")
 def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...], dry_run: bool,
-        api_key_env: str, now_text: str | None, verbose: bool) -> None:
+        api_key_env: str, now_text: str | None, record_to: str | None, no_record: bool,
+        verbose: bool) -> None:
     from agentrun.agent import Agent
     from agentrun.engine.setup import DEFAULT_BASE_URL, connection_url
 
@@ -176,9 +182,15 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
         # environment values (from_env variables) show as [hidden $NAME]
         click.echo(json.dumps(redact_data(document), indent=2, ensure_ascii=False))
         return
+    record = False if no_record else record_to
+    folder = agent.record_dir(record)
+    if folder is not None:
+        from agentrun.record import prepare_root
+
+        prepare_root(folder)  # an unwritable folder is one line and exit 2, before the call
     import asyncio
 
-    code, message = asyncio.run(_talk(agent, url, api_key, api_key_env, now, verbose))
+    code, message = asyncio.run(_talk(agent, url, api_key, api_key_env, now, verbose, record))
     if message:
         click.echo(f"agentrun: {message}", err=True)
     sys.exit(code)
@@ -193,7 +205,7 @@ async def _opened_config(agent: Any, now: dt.datetime | None) -> Any:
 
 
 async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: str,
-                now: dt.datetime | None, verbose: bool) -> tuple[int, str]:
+                now: dt.datetime | None, verbose: bool, record: Any) -> tuple[int, str]:
     from agentrun.io import TextConsole
 
     tty = sys.stdin.isatty()
@@ -207,10 +219,12 @@ async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: s
         console.show_status("info", f"connecting to {(url or 'Grok').split('?')[0]}")
     try:
         result = await agent.run(console, url=url, api_key=api_key, api_key_env=api_key_env,
-                                 channel="console", now=now)
+                                 channel="console", now=now, record=record)
     finally:
         console.close()  # end a cut agent line, so an error starts on its own line
     console.show_status("info", result.summary(played=False))
+    if result.record:
+        console.show_status("info", f"call record: {result.record}")
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 

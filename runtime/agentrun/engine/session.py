@@ -114,6 +114,7 @@ class SessionResult:
         reconnects: how many times the connection was re-established.
         audio_seconds: agent audio received, in seconds of sound.
         call_id: the call's id (as in its record).
+        record: the call's record folder (``Agent.run(record=...)``), "" when not recorded.
     """
 
     exit_code: int = 0
@@ -122,6 +123,7 @@ class SessionResult:
     reconnects: int = 0
     audio_seconds: float = 0.0
     call_id: str = ""
+    record: str = ""
 
     def summary(self, *, played: bool = True) -> str:
         """One line for the end of the call: audio, latencies, tokens, reconnects.

@@ -59,6 +59,7 @@ __all__ = [
     "Interruptions",
     "ManualTurns",
     "McpServer",
+    "Record",
     "ServerVad",
     "ToolArgument",
     "ToolRef",
@@ -319,6 +320,16 @@ class Audio(BaseModel):
                                 examples=[{"format": "pcm", "rate": 24000, "speed": 1.1}])
 
 
+class Record(BaseModel):
+    """Keep a record of every call: transcript, stereo audio, wire events and a report."""
+
+    model_config = _PLAIN
+    dir: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="The folder that gets one folder per call, relative to this file. "
+        "`agentrun run --record DIR` takes precedence (relative to where you run it).",
+        examples=["records"])
+
+
 class ToolRef(BaseModel):
     """A tool the agent may use: an installed plugin tool, a Grok built-in, an HTTP call
     (``http:``) or the tools of an MCP server (``mcp:``).
@@ -496,6 +507,9 @@ class AgentSpec(BaseModel):
                          examples=[{"input": {"format": "pcmu"}, "output": {"format": "pcmu"}}])
     tools: list[ToolRef] = Field(default_factory=_empty_list, examples=[["lookup_order",
                                  "web_search"]], description="Tools the agent may use.")
+    record: Record | None = Field(default=None, examples=[{"dir": "records"}],
+                                  description="Record every call (transcript, audio, events, "
+                                  "report) in a folder per call.")
 
     _path: Path | None = PrivateAttr(None)
     _locations: Locations | None = PrivateAttr(None)

@@ -129,6 +129,10 @@ _SECTIONS: list[tuple[str, str, str]] = [
      "The entry's `name` names the server in messages; `timeout` is the longest one call may "
      "take (default 10 s). Needs `pip install 'agentrun-voice[mcp]'`. `agentrun check --connect` "
      "starts the servers and lists their tools."),
+    ("Record", "record",
+     "Every call gets a folder named `<UTC start>-<agent file>-<call id>` holding "
+     "`transcript.jsonl`, `audio.wav` (caller left, agent right), `events.jsonl`, `report.json` "
+     "and `report.md`; `agentrun report DIR` shows them. Secrets never appear in them."),
 ]
 
 

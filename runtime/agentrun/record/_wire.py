@@ -1,0 +1,130 @@
+"""Wire frames as ``events.jsonl`` lines: audio payloads replaced by their length, secrets cut.
+
+Pure functions of their arguments. A frame is parsed once here; the recorder reads the parsed
+event for the facts it dates (speech started/stopped, commits, typed turns). Base64 audio never
+reaches the file: the known audio fields become ``<field>_bytes`` (the decoded length), any
+other ``audio`` string anywhere in an event too, and long base64 runs in a frame that is not JSON
+are shortened. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["REDACTED", "Redactor", "local_line", "wire_line"]
+
+REDACTED = "[redacted]"
+
+# where each audio-carrying event keeps its base64 payload (grok-realtime.md §3.1)
+_AUDIO_FIELDS = {
+    "input_audio_buffer.append": "audio",
+    "response.output_audio.delta": "delta",
+    "response.audio.delta": "delta",  # the OpenAI Realtime dialect's name
+}
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{256,}={0,2}")
+_MALFORMED_KEEP = 4000  # characters of an unparsable frame kept for debugging
+_MIN_SECRET = 4  # shorter values would cut ordinary words out of every transcript
+
+
+class Redactor:
+    """Cuts secret values out of text, in every form they take in JSON.
+
+    Args:
+        secrets: the values (API key, ``from_env`` values, tool secrets); values shorter than
+            four characters are ignored (they cannot be told apart from ordinary words).
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            if not isinstance(secret, str) or len(secret.strip()) < _MIN_SECRET:
+                continue
+            forms.update({secret, json.dumps(secret)[1:-1],
+                          json.dumps(secret, ensure_ascii=False)[1:-1]})
+        ordered = sorted(forms, key=len, reverse=True)  # longest first: no partial leftovers
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every secret replaced by ``[redacted]``."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
+
+
+def _b64_bytes(text: str) -> int:
+    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
+    return len(text) * 3 // 4 - padding
+
+
+def _strip_audio(value: Any) -> Any:
+    """Replace every ``audio`` string in a nested event by ``audio_bytes``."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "audio" and isinstance(item, str):
+                out["audio_bytes"] = _b64_bytes(item)
+            else:
+                out[key] = _strip_audio(item)
+        return out
+    if isinstance(value, list):
+        return [_strip_audio(item) for item in value]
+    return value
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+def wire_line(t: float, direction: str, text: str,
+              redact: Redactor) -> tuple[str, dict[str, Any] | None]:
+    """One ``events.jsonl`` line for a frame on the realtime socket.
+
+    Args:
+        t: seconds since the call's start (monotonic clock).
+        direction: ``in`` (from the server) or ``out`` (to it).
+        text: the frame as sent or received.
+        redact: cuts secrets out of the line.
+
+    Returns:
+        (the line without its newline, the parsed event or None when the frame is not a JSON
+        object). The event still holds its audio: the caller must not write it.
+    """
+    try:
+        event = json.loads(text)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        kept = _BASE64_RUN.sub(lambda m: f"<{len(m.group())} base64 characters>",
+                               text[:_MALFORMED_KEEP])
+        record = {"t": round(t, 6), "dir": direction, "malformed": kept,
+                  "length": len(text)}
+        return redact(_dumps(record)), None
+    field = _AUDIO_FIELDS.get(event.get("type"))  # type: ignore[arg-type]
+    shown = event
+    if field is not None and isinstance(event.get(field), str):
+        shown = {k: v for k, v in event.items() if k != field}
+        shown[f"{field}_bytes"] = _b64_bytes(event[field])
+    elif '"audio"' in text:
+        shown = _strip_audio(event)
+    return redact(_dumps({"t": round(t, 6), "dir": direction, "event": shown})), event
+
+
+def local_line(t: float, kind: str, redact: Redactor, **fields: Any) -> str:
+    """One ``events.jsonl`` line for something agentrun did locally (``dir`` ``local``).
+
+    Args:
+        t: seconds since the call's start.
+        kind: what happened, e.g. ``playback.stopped``, ``tool.finished``.
+        redact: cuts secrets out of the line.
+        **fields: its details (JSON values).
+
+    Returns:
+        The line without its newline.
+    """
+    return redact(_dumps({"t": round(t, 6), "dir": "local", "event": {"type": kind, **fields}}))
