@@ -29,6 +29,7 @@ import itertools
 import json
 import logging
 import random
+import re
 import sys
 import threading
 import time
@@ -164,6 +165,7 @@ class Outcome:
     failed_turns: int = 0
     silent_turns: int = 0
     ended: str = "ok"  # ok | error (an AgentrunError ended it, explicitly)
+    why: str = ""  # what ended it, when it was an error
     violations: list[str] = field(default_factory=list)
     detail: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -177,6 +179,8 @@ class ChaosCaller:
         self.outcome = outcome
         self.statuses: list[tuple[float, str, str]] = []
         self.agent_lines: list[tuple[str, str]] = []
+        self.audio_bytes = 0
+        self.barged = 0  # turns the caller interrupted on purpose
 
     async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
         for n, turn in enumerate(self.plan["turns"]):
@@ -186,6 +190,7 @@ class ChaosCaller:
             if self.plan["barge_in"][n % 8]:
                 await asyncio.sleep(self.plan["barge_delay"][n % 8])
                 call.interrupt()
+                self.barged += 1
             if await call.wait_reply(mark, timeout=TURN_BUDGET):
                 self.outcome.answered += 1
             elif any(t >= started and level == "error" for t, level, _ in self.statuses):
@@ -195,7 +200,7 @@ class ChaosCaller:
                 self.outcome.detail.append(f"turn {n} ({turn!r}) got no reply and no error")
 
     def play_audio(self, audio: bytes, item_id: str) -> None:
-        pass
+        self.audio_bytes += len(audio)
 
     def stop_playback(self, reason: str) -> None:
         pass
@@ -287,6 +292,7 @@ async def run_call(seed: int) -> Outcome:
             exit_code = -1
         except AgentrunError as exc:  # explicit: one clear line, an exit code
             outcome.ended, exit_code = "error", exc.exit_code
+            outcome.why = _kind_of(str(exc))
             outcome.detail.append(f"ended: {exc}")
         except Exception as exc:
             outcome.violations.append("unhandled_exception")
@@ -295,9 +301,15 @@ async def run_call(seed: int) -> Outcome:
     outcome.seconds = time.monotonic() - started
     if exit_code not in (0, -1) and outcome.ended == "ok":
         outcome.ended = "error"
+        outcome.why = _kind_of(result.reason)
         outcome.detail.append(f"ended with exit code {exit_code}: {result.reason}")
     _check(outcome, caller, watcher, exit_code)
     return outcome
+
+
+def _kind_of(reason: str) -> str:
+    """The reason an error ended a call, without ids and numbers (for the tally)."""
+    return re.sub(r"\d+(\.\d+)?", "N", reason.split(":")[0])[:70]
 
 
 def _check(outcome: Outcome, caller: ChaosCaller, watcher: Watcher, exit_code: int) -> None:
@@ -320,8 +332,12 @@ def _check(outcome: Outcome, caller: ChaosCaller, watcher: Watcher, exit_code: i
             outcome.violations.append("transcript_not_on_wire")
             outcome.detail.append(f"line {text!r} of {item_id} not sent by the server")
             break
-    if outcome.ended == "ok" and not caller.agent_lines and not any(
-            level == "error" for _, level, _ in caller.statuses) and caller.plan["turns"]:
+    # silent: the caller heard nothing and was told nothing, though some turn was not cut
+    # short by the caller itself (a caller who interrupts every reply may hear nothing)
+    heard = caller.agent_lines or caller.audio_bytes
+    told = any(level == "error" for _, level, _ in caller.statuses)
+    if outcome.ended == "ok" and not heard and not told \
+            and caller.barged < len(caller.plan["turns"]):
         outcome.violations.append("silent_call")
 
 
@@ -373,6 +389,8 @@ def report(outcomes: list[Outcome], elapsed: float) -> str:
         f"violations                 {sum(violations.values())}",
     ]
     lines += [f"  {name:<24} {count}" for name, count in sorted(violations.items())]
+    whys = Counter(o.why for o in outcomes if o.ended == "error")
+    lines += [f"  ended: {why} ×{count}" for why, count in whys.most_common()]
     lines.append(f"wall time                  {elapsed:.1f} s "
                  f"(slowest call {max((o.seconds for o in outcomes), default=0):.1f} s)")
     bad = [o for o in outcomes if o.violations]
