@@ -77,7 +77,7 @@ def test_new_writes_a_starter_that_passes_check(invoke: Invoke, tmp_path: Path) 
     rendered = invoke("render", "pizza-orders.yaml", "--now", "2026-03-02T09:30")
     assert rendered.stdout == ("You are Pizza Orders, a friendly voice assistant for Example "
                                "Inc.\nKeep answers short: this is a phone call. Today is Monday, "
-                               "02 March.\n")
+                               "2 March.\n")
 
 
 def test_new_points_at_a_schema_it_finds(invoke: Invoke, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # json, datetime and pathlib are imported inside the commands: `agentrun --help` and the other
 # commands should not pay for them.
 
-__all__ = ["check", "new", "parse_assignments", "render", "schema"]
+__all__ = ["check", "explain", "new", "parse_assignments", "render", "schema"]
 
 _CALL_FACTS = ("caller", "call_id")
 """The ``call.*`` names templates see (``spec/_template.py``); ``render --call`` sets them."""
@@ -243,6 +243,40 @@ def _call_facts(facts: dict[str, str]) -> dict[str, str]:
 
 
 @main.command()
+@click.argument("key", required=False)
+def explain(key: str | None) -> None:
+    """Explain a key of the agent file: what it means, its type, unit, default and an example.
+
+    KEY is written with dots, as it nests in the file (turn_detection.silence_duration_ms,
+    audio.input.rate, tools.timeout, variables.NAME.from_env); a key's last part alone works
+    when it is unique. Without KEY, lists the top-level keys. The text comes from the same
+    models that check agent files (and docs/agent-file.md).
+
+    \b
+    Examples:
+      agentrun explain turn_detection.silence_duration_ms
+      agentrun explain timeout
+      agentrun explain audio
+      agentrun explain
+    """
+    from agentrun.spec._explain import all_keys, explain, find_keys, suggest
+
+    if key is None or not key.strip():
+        top = [k for k in all_keys() if len(k.steps) == 1]
+        width = max(len(k.key) for k in top)
+        click.echo("The keys of an agent file (agentrun explain KEY for one of them):")
+        for info in top:
+            summary = (info.model.model_fields[info.field].description or "").split(". ")[0]
+            click.echo(f"  {info.key:<{width}}  {summary.rstrip('.')}")
+        return
+    found = find_keys(key)
+    if not found:
+        hint = suggest(key) or "agentrun explain lists every top-level key"
+        raise click.BadParameter(f"no key '{key}' in agent files ({hint})", param_hint="KEY")
+    click.echo("\n\n".join(explain(info) for info in found))
+
+
+@main.command()
 @click.option("--markdown", is_flag=True,
               help="Print the YAML reference as Markdown (docs/agent-file.md) instead.")
 @click.option("--tests", is_flag=True,
@@ -280,36 +314,39 @@ def schema(markdown: bool, tests: bool) -> None:
 
 
 _STARTER = """\
-{modeline}# {title}: a voice agent for agentrun. Every key is explained in docs/agent-file.md.
+{modeline}# {title}: a voice agent for agentrun.
+# Any key explained (meaning, unit, default, example):  agentrun explain KEY
+#   e.g. agentrun explain turn_detection.silence_duration_ms      (agentrun explain: all keys)
 # Try it:   agentrun check {file}    then    agentrun {file}
 
 name: {name}
 description: What this agent is for, in one sentence.
-voice: Ara                      # Ara, Rex, Sal, Eve or Leo
+voice: Ara                      # Ara, Rex, Sal, Eve or Leo (agentrun explain voice)
+language: en                    # the language it speaks; dates below are written in it
 
 # What the agent should do. {{{{ ... }}}} fills in a variable (declared below), `now` (the time in
-# `timezone`), `agent.name` or `call.caller`.
+# `timezone`), `agent.name` or `call.caller`; `format_date` writes a date in `language`.
 instructions: |
   You are {{{{ agent.name }}}}, a friendly voice assistant for {{{{ company }}}}.
-  Keep answers short: this is a phone call. Today is {{{{ now.strftime('%A, %d %B') }}}}.
+  Keep answers short: this is a phone call. Today is {{{{ now | format_date('EEEE, d MMMM') }}}}.
 
-variables:
+variables:                      # agentrun explain variables
   company: Example Inc          # shorthand for {{default: Example Inc}}
   # customer_id: {{type: string, required: true, description: Given with --var}}
   # api_token: {{from_env: EXAMPLE_TOKEN}}      # secrets only ever come from the environment
 
 timezone: UTC                   # an IANA name, e.g. Europe/Berlin
-greeting: Hello! How can I help you today?
+greeting: Hello! This is {{{{ company }}}}. How can I help you today?   # a template too
 
-turn_detection:
+turn_detection:                 # agentrun explain turn_detection
   type: server_vad              # the server hears when the caller stops; or: manual
-  silence_duration_ms: 500
+  silence_duration_ms: 500      # 500 ms; '0.5s' works too
 
-audio:
+audio:                          # agentrun explain audio.input.format
   input: {{format: pcm, rate: 24000}}     # pcm (8000-48000 Hz), or pcmu / pcma (8000 Hz)
   output: {{format: pcm, rate: 24000, speed: 1.0}}
 
-tools: []
+tools: []                       # agentrun explain tools
 # tools:
 #   - web_search                # Grok searches the web
 #   - lookup_order              # a tool from an installed plugin (see: agentrun tools)

@@ -37,8 +37,8 @@ _INTRO = """\
      Do not edit by hand: tests/spec/test_schema.py fails when this copy is out of date. -->
 
 An agent is one YAML file. `agentrun check FILE` finds every mistake in it (each reported as
-`FILE:LINE:COL: message (hint)`), `agentrun render FILE` prints the final instructions, and
-`agentrun FILE` runs it. Start one with `agentrun new NAME`.
+`FILE:LINE:COL: message (hint)`; a file that checks ok runs), `agentrun render FILE` prints the
+final instructions, and `agentrun FILE` runs it. Start one with `agentrun new NAME`.
 
 Editors complete and check keys when the file starts with a line pointing at the JSON Schema
 (`agentrun schema` prints it; this repository commits it as `agentrun.schema.json`):
@@ -93,8 +93,11 @@ text such as `'2026-01-04'`.
 
 A name that is not declared is an error when the file is loaded, not halfway through a call;
 `agentrun check` also renders both templates once. Environment variables reach a template only
-through a variable with `from_env:`; their values are never printed. Names starting with `_` are
-blocked.
+through a variable with `from_env:`; their values are never printed (`render`, `--dry-run`,
+errors and logs show `[hidden $NAME]`). Names starting with `_` are blocked.
+
+`agentrun explain KEY` explains any key below in the terminal, e.g.
+`agentrun explain turn_detection.silence_duration_ms`.
 """
 
 _SECTIONS: list[tuple[str, str, str]] = [
