@@ -246,3 +246,25 @@ def test_local_interrupt_stops_playback_and_cancels_the_reply() -> None:
     assert result.exit_code == 0
     assert endpoint.stops and recorder.of(StopPlayback)
     assert "response.cancel" in [e["type"] for e in sim.received]
+
+
+def test_a_channel_whose_output_fails_does_not_end_the_call() -> None:
+    """A closed socket, a speaker that vanished or an unwritable terminal is said once per
+    kind of output; the conversation (and the model's view of it) goes on."""
+
+    class Broken(NullEndpoint):
+        def play_audio(self, audio: bytes, item_id: str) -> None:
+            raise OSError("the speaker was unplugged")
+
+        def show_transcript(self, role: Any, text: str, final: bool, item_id: str) -> None:
+            raise UnicodeEncodeError("ascii", text, 0, 1, "ordinal not in range(128)")
+
+    endpoint = Broken(["one", "two"])
+    sim, result = run(config(), endpoint)
+    assert result.exit_code == 0
+    assert [e["type"] for e in sim.received].count("conversation.item.create") == 2
+    errors = [m for level, m in endpoint.statuses if level == "error"]
+    assert len(errors) == 2
+    assert any("play_audio: the speaker was unplugged" in m for m in errors)
+    assert any("show_transcript" in m for m in errors)
+    assert all(m.endswith("the call goes on") for m in errors)

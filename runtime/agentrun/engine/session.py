@@ -20,9 +20,10 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from agentrun.engine._control import SessionControl, audio_formats
+from agentrun.engine._outcome import SessionResult, ToolRunner
 from agentrun.engine.actions import (
     Action,
     EmitTranscript,
@@ -48,7 +49,6 @@ from agentrun.engine.observe import (
 )
 from agentrun.errors import AgentrunError, TransportError
 from agentrun.io import (
-    AudioFormat,
     CallerAudio,
     CallerDtmf,
     CallerInput,
@@ -56,7 +56,6 @@ from agentrun.io import (
     CallerTurnEnd,
     ToolCallView,
 )
-from agentrun.protocol import AudioConfig, PcmaFormat, PcmuFormat
 from agentrun.transport import Transport, WebSocketTransport, backoff
 
 if TYPE_CHECKING:
@@ -69,84 +68,6 @@ _log = logging.getLogger("agentrun.session")
 
 Connector = Callable[[], Awaitable[Transport]]
 """Opens a new connection (called again on every reconnect)."""
-
-
-class _Result(Protocol):
-    output: str
-    ok: bool
-    error: str | None
-
-
-class ToolRunner(Protocol):
-    """What the session needs from ``agentrun.tools.ToolRegistry``."""
-
-    async def call(self, name: str, arguments_json: str, *, call_id: str,
-                   variables: Mapping[str, str], state: dict[str, Any]) -> _Result:
-        """Run one call; never raises (failures are in the result).
-
-        ``state`` is this call's own dict (``ToolContext.state``), shared by its tool calls.
-        """
-        ...
-
-
-def audio_formats(config: ConversationConfig) -> tuple[AudioFormat, AudioFormat]:
-    """The caller-side (input) and agent-side (output) audio formats of a session (§4)."""
-    audio = config.session.audio or AudioConfig()  # a config built in code may leave it out
-
-    def side(fmt: Any) -> AudioFormat:
-        if isinstance(fmt, PcmuFormat):
-            return AudioFormat("pcmu", 8000)
-        if isinstance(fmt, PcmaFormat):
-            return AudioFormat("pcma", 8000)
-        return AudioFormat("pcm", int(fmt.rate))
-
-    return side(audio.input.format), side(audio.output.format)
-
-
-@dataclass
-class SessionResult:
-    """How a call ended.
-
-    Attributes:
-        exit_code: 0 for a normal end; the ``EndConversation`` code otherwise.
-        reason: why it ended, in one line.
-        metrics: every measurement the conversation recorded, in order.
-        reconnects: how many times the connection was re-established.
-        audio_seconds: agent audio received, in seconds of sound.
-        call_id: the call's id (as in its record).
-        record: the call's record folder (``Agent.run(record=...)``), "" when not recorded.
-    """
-
-    exit_code: int = 0
-    reason: str = ""
-    metrics: list[RecordMetric] = field(default_factory=list)
-    reconnects: int = 0
-    audio_seconds: float = 0.0
-    call_id: str = ""
-    record: str = ""
-
-    def summary(self, *, played: bool = True) -> str:
-        """One line for the end of the call: audio, latencies, tokens, reconnects.
-
-        Args:
-            played: False when nothing played the agent's audio (a text console): the line
-                then says it was received, not heard.
-        """
-        heard = "" if played else " received (text mode: not played)"
-        parts = [f"{self.audio_seconds:.1f} s of agent audio{heard}"]
-        grouped: dict[tuple[str, str], list[float]] = {}
-        for metric in self.metrics:
-            grouped.setdefault((metric.name, metric.unit), []).append(metric.value)
-        for (name, unit), values in grouped.items():
-            if unit == "tokens":
-                if sum(values):
-                    parts.append(f"{name} {sum(values):g}")
-            else:
-                parts.append(f"{name} avg {sum(values) / len(values):.3g} {unit} "
-                             f"(n={len(values)})")
-        if self.reconnects:
-            parts.append(f"{self.reconnects} reconnect{'s' if self.reconnects > 1 else ''}")
-        return "call ended: " + ", ".join(parts)
 
 
 class Session:
@@ -211,7 +132,8 @@ class Session:
         self._ended = asyncio.Event()
         self._result = SessionResult(call_id=self._call.call_id)
         self._audio_bytes = 0
-        self._control = _Control(self)
+        self._control = SessionControl(self)
+        self._channel_failures: set[str] = set()  # channel methods that raised (said once)
         # Only sending awaits; every other action is done at once (no coroutine per action:
         # each audio delta is a PlayAudio).
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -493,20 +415,25 @@ class Session:
 
     def _do_play(self, action: PlayAudio) -> None:
         self._audio_bytes += len(action.audio)
-        self._endpoint.play_audio(action.audio, action.item_id)
+        try:  # inline, not through _to_channel: this runs for every audio delta
+            self._endpoint.play_audio(action.audio, action.item_id)
+        except Exception as exc:
+            self._channel_failed("play_audio", exc)
 
     def _do_stop(self, action: StopPlayback) -> None:
-        self._endpoint.stop_playback(action.reason)
+        self._to_channel(self._endpoint.stop_playback, action.reason)
 
     def _do_run_tool(self, action: RunTool) -> None:
         assert self._tg is not None
-        self._endpoint.show_tool_call(ToolCallView(action.call_id, action.name, action.arguments))
+        self._to_channel(self._endpoint.show_tool_call,
+                         ToolCallView(action.call_id, action.name, action.arguments))
         task = self._tg.create_task(self._run_tool(action), name=f"agentrun-tool-{action.call_id}")
         self._tool_tasks.add(task)
         task.add_done_callback(self._tool_tasks.discard)
 
     def _do_transcript(self, action: EmitTranscript) -> None:
-        self._endpoint.show_transcript(action.role, action.text, action.final, action.item_id)
+        self._to_channel(self._endpoint.show_transcript, action.role, action.text,
+                         action.final, action.item_id)
 
     def _do_report(self, action: Report) -> None:
         self._status(action.level, action.message)
@@ -522,8 +449,8 @@ class Session:
         assert self._conv is not None
         started = time.perf_counter()
         output, ok, error, logs = await self._call_tool(action)
-        self._endpoint.show_tool_call(ToolCallView(action.call_id, action.name,
-                                                   action.arguments, output, ok))
+        self._to_channel(self._endpoint.show_tool_call,
+                         ToolCallView(action.call_id, action.name, action.arguments, output, ok))
         if self._observers:
             self._observe(ToolCallDone(action.call_id, action.name, action.arguments, output,
                                        ok, error, time.perf_counter() - started, logs))
@@ -576,49 +503,28 @@ class Session:
 
     def _status(self, level: Any, message: str) -> None:
         _log.log(logging.getLevelName(level.upper()), "%s", message)
-        self._endpoint.show_status(level, message)
+        try:
+            self._endpoint.show_status(level, message)
+        except Exception as exc:  # the channel cannot even show a line: the log has it
+            _log.debug("the channel failed to show a status line", exc_info=exc)
 
+    # -- the channel's output side: it may fail, the call goes on ------------------------------
 
-class _Control:
-    """The :class:`agentrun.io.CallControl` a session hands its channel."""
+    def _to_channel(self, method: Callable[..., None], *args: Any) -> None:
+        try:
+            method(*args)
+        except Exception as exc:
+            self._channel_failed(method.__name__, exc)
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        config = session._config
-        self.input_format, self.output_format = audio_formats(config)
-        self.manual_turns = config.manual_turns
-
-    @property
-    def responses(self) -> int:
-        conv = self._session._conv
-        return conv.responses_created if conv is not None else 0
-
-    async def wait_idle(self) -> None:
-        await self._session._until(self._session._ready_for_input)
-
-    async def wait_reply(self, after: int, timeout: float | None = None) -> bool:
-        session = self._session
-        return await session._until(
-            lambda: self.responses > after and session._ready_for_input(), timeout)
-
-    def played(self, item_id: str, played_ms: int) -> None:
-        session = self._session
-        if session._conv is not None:
-            self._later(session._conv.playback_progress(item_id, played_ms))
-
-    def interrupt(self) -> None:
-        session = self._session
-        if session._conv is not None:
-            self._later(session._conv.interrupt(session._clock()))
-
-    def _later(self, actions: list[Action]) -> None:
-        """Perform actions caused by a synchronous report, in order, under the session lock."""
-        session = self._session
-        if actions and session._tg is not None:
-            async def perform() -> None:
-                async with session._lock:
-                    await session._perform(actions)
-            session._tg.create_task(perform())
+    def _channel_failed(self, what: str, exc: Exception) -> None:
+        """A channel method raised (a closed socket, a device gone, an unwritable terminal):
+        say so once per method, keep the call going (the model and the tools go on)."""
+        _log.debug("the channel's %s failed", what, exc_info=exc)
+        if what in self._channel_failures:
+            return
+        self._channel_failures.add(what)
+        self._status("error", f"the caller's channel failed ({what}: "
+                              f"{exc or type(exc).__name__}); the call goes on")
 
 
 def _first_error(group: BaseExceptionGroup) -> BaseException:
