@@ -149,7 +149,16 @@ def test_wire_lines_carry_byte_counts_not_audio_and_cut_secrets_in_every_json_fo
     assert json.loads(line) == {"t": 1.5, "dir": "out",
                                 "event": {"type": "input_audio_buffer.append",
                                           "audio_bytes": 2048}}
-    assert event is not None and event["audio"] == audio
+    assert event == {"type": "input_audio_buffer.append", "audio_bytes": 2048}
+    word = "A" * 80  # a long run of base64 letters in a transcript is text, not audio
+    line, event = wire_line(1.6, "in", json.dumps(
+        {"type": "response.output_audio_transcript.delta", "delta": word, "pad": " " * 600}),
+        redact)
+    assert event is not None and event["delta"] == word and word in line
+    line, event = wire_line(1.7, "in", json.dumps(
+        {"type": "response.output_audio.delta", "item_id": "i1", "delta": audio}), redact)
+    assert event == {"type": "response.output_audio.delta", "item_id": "i1",
+                     "delta_bytes": 2048} and audio not in line
     nested = json.dumps({"type": "conversation.item.create", "item": {"content": [
         {"type": "input_audio", "audio": audio}]}, "note": "s3cr\u00e9t-\"value\" and "
         "xai-key-123456, no problem"})

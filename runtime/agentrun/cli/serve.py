@@ -79,7 +79,7 @@ def serve(path: str, host: str, port: int, workers: int | None, public_url: str 
     if public_url and not public_url.startswith(("http://", "https://")):
         raise click.BadParameter("expected http(s)://HOST[/PREFIX]", param_hint="--public-url")
     if record is not None:
-        _check_record_support()
+        _check_record_support(record)
     options = ServeOptions(path=path, url=url, api_key_env=api_key_env, public_url=public_url,
                            record=record, max_calls=max_calls, drain_timeout=drain_timeout,
                            reload=not no_reload, variables=parse_assignments(var_pairs))
@@ -91,11 +91,7 @@ def serve(path: str, host: str, port: int, workers: int | None, public_url: str 
     raise SystemExit(code)
 
 
-def _check_record_support() -> None:
-    import inspect
+def _check_record_support(record: str) -> None:
+    from agentrun.record import prepare_root
 
-    from agentrun.agent import Agent
-
-    if "record" not in inspect.signature(Agent.run).parameters:
-        raise AgentrunError("--record needs call records (Agent.run(record=...)), which this "
-                            "version of agentrun does not have yet")
+    prepare_root(record)  # a folder that cannot be written: one line and exit 2, before serving
