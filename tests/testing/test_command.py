@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import agentrun.testing
+import pytest
 from click.testing import Result
 
 Write = Callable[..., Path]
@@ -167,3 +168,47 @@ def test_help_explains_the_command_with_examples(invoke: Invoke) -> None:
     assert result.exit_code == 0
     assert "agentrun test --junit results.xml" in result.stdout
     assert "Exit codes" in result.stdout
+
+
+def test_each_scenario_is_its_own_call_with_fresh_mocks(write: Write, invoke: Invoke) -> None:
+    scenario = """\
+  - name: {name}
+    turns:
+      - say: Where is order 1?
+        model: {{call: lookup_order, arguments: {{order_id: "1"}}}}
+        expect: {{tool: {{name: lookup_order, output: only once}}}}
+"""
+    write("agent: desk.yaml\nmocks:\n  lookup_order: {results: [{result: only once}]}\n"
+          "scenarios:\n" + scenario.format(name="first") + scenario.format(name="second"))
+    result = invoke("test")
+    assert result.exit_code == 0, result.output  # the second call starts the list over
+
+
+def test_timeout_option_overrides_the_files_limit(write: Write, invoke: Invoke) -> None:
+    write("agent: desk.yaml\nmocks:\n  lookup_order: {result: late, delay: 8s}\nscenarios:\n"
+          "  - name: slow\n    turns:\n      - say: Where is order 1?\n"
+          "        model: {call: lookup_order, arguments: {order_id: '1'}}\n")
+    result = invoke("test", "--timeout", "1s")
+    assert result.exit_code == 1
+    assert "did not finish within 1 s: stopped while waiting for the reply to turn 1" in \
+        result.stdout
+    bad = invoke("test", "--timeout", "soon")
+    assert bad.exit_code == 2
+    assert "'soon' is not a time limit like 30, '30s' or '2m'" in bad.stderr
+
+
+def test_new_writes_a_starter_test_that_passes(invoke: Invoke, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XAI_API_KEY", raising=False)
+    assert invoke("new", "pizza-orders").exit_code == 0
+    assert invoke("check", "pizza-orders.test.yaml").stdout == \
+        "pizza-orders.test.yaml: ok (2 scenarios)\n"
+    result = invoke("test")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("2 passed in ")
+    (tmp_path / "taken.test.yaml").write_text("precious\n")
+    refused = invoke("new", "taken")
+    assert refused.exit_code == 2
+    assert not (tmp_path / "taken.yaml").exists()  # neither file is written
+    assert (tmp_path / "taken.test.yaml").read_text() == "precious\n"

@@ -294,14 +294,15 @@ class _Checker:
                                 else (*here, "model", "calls", c - bool(turn.model.call),
                                       "name"))
                         known(call.name, path, "the simulated model calls function tools only")
-                checks = [(("tool",), check) for check in ([turn.expect.tool]
-                                                           if turn.expect.tool else [])]
+                checks: list[tuple[tuple[str | int, ...], Any]] = [
+                    (("tool",), check) for check in ([turn.expect.tool]
+                                                     if turn.expect.tool else [])]
                 checks += [(("tools", i), check) for i, check in enumerate(turn.expect.tools)]
                 for inner, check in checks:
-                    path = (*here, "expect", *inner)
-                    if known(check.name, path, "agentrun does not see its calls"):
+                    where: tuple[str | int, ...] = (*here, "expect", *inner)
+                    if known(check.name, where, "agentrun does not see its calls"):
                         self._arguments(functions[check.name], check.arguments or {},
-                                        (*path, "arguments"))
+                                        (*where, "arguments"))
 
     def _arguments(self, tool: Any, arguments: Mapping[str, Any],
                    path: tuple[str | int, ...]) -> None:
@@ -334,9 +335,9 @@ class _Checker:
         declared = agent.spec.variables
         places: list[tuple[tuple[str | int, ...], Mapping[str, Any]]] = [((), spec.variables)]
         places += [(("scenarios", i), s.variables) for i, s in enumerate(spec.scenarios)]
-        for where, values in places:
+        for place, values in places:
             for name, value in values.items():
-                path = (*where, "variables", name)
+                path = (*place, "variables", name)
                 if name not in declared:
                     hint = did_you_mean(name, list(declared)) or "the agent declares no variables"
                     self.problem(path, f"the agent has no variable '{name}'", hint, key=True)

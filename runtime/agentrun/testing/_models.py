@@ -308,9 +308,9 @@ class MockResult(BaseModel):
     error: str | None = Field(default=None, min_length=1, description="Make the call fail "
                               "with this message, as if the tool raised it.",
                               examples=["the order database is down"])
-    delay: Delay | None = Field(default=None, description="Answer after this long (seconds, "
-                                "or '800ms'); the tool's timeout still applies.",
-                                examples=["2s"])
+    delay: Delay | None = Field(  # type: ignore[valid-type]
+        default=None, description="Answer after this long (seconds, or '800ms'); the tool's "
+        "timeout still applies.", examples=["2s"])
 
     def _check_outcome(self, allow_none: bool) -> None:
         given = "result" in self.model_fields_set

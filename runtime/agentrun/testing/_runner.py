@@ -188,11 +188,14 @@ async def _call(plan: ScenarioPlan, mode: Mode, caller: ScriptedCaller, recorder
             url, api_key = simulator.url, "offline"  # never send a real key to the simulator
         # opened here (not by Agent.run) so the mocks stand in front of the opened tools
         mocks.registry = await stack.enter_async_context(
-            plan.agent.tools.open(report=caller.show_status))
+            plan.agent.tools.open(report=lambda level, text: caller.show_status(
+                "error" if level == "error" else "warning" if level == "warning" else "info",
+                text)))
         result = await plan.agent.run(caller, url=url, api_key=api_key,
                                       api_key_env=mode.api_key_env, call=plan.call,
                                       channel="test", observers=[recorder], now=plan.now,
-                                      tools=mocks, open_tools=mocks.registry)
+                                      tools=mocks,  # type: ignore[arg-type]  # a ToolRunner
+                                      open_tools=mocks.registry)
         if result.exit_code == ServiceError.exit_code:
             raise ServiceError(result.reason)
 
