@@ -71,3 +71,10 @@ def test_clinic_agent_declares_its_tools_in_yaml() -> None:
     assert calendar.mcp is not None and calendar.mcp.allowed_tools == ["free_slots", "book_slot"]
     assert (calendar.mcp.command, calendar.mcp.called_by, calendar.timeout) == (
         "python", "agentrun", 5.0)
+
+
+def test_reservas_speaks_spanish_dates() -> None:
+    spec = load_spec(AGENTS / "reservas.yaml")
+    assert spec.language == "es"
+    text = render_instructions(spec, now=datetime(2026, 1, 4, 12, 30, tzinfo=ZoneInfo("UTC")))
+    assert "Hoy es domingo, 4 de enero de 2026 y son las 13:30." in text
