@@ -176,18 +176,19 @@ class Agent:
             folder = self.spec.path.parent / folder
         return folder
 
-    def secrets(self, api_key: str | None = None) -> list[str]:
-        """Values that must never be written or shown: the API key, every ``from_env`` value
-        and every secret a tool reads from the environment (http ``secrets``, mcp ``env`` and
-        ``secrets``)."""
-        names = [v.from_env for v in self.spec.variables.values() if v.from_env]
+    def _hide_secrets(self, api_key: str | None, api_key_env: str) -> None:
+        """Make every secret of this call one the process never prints, logs or records: the
+        API key and the environment values the tools read (``from_env`` values are already
+        remembered when read)."""
+        from agentrun._secrets import remember
+
+        remember(api_key, api_key_env)
         for tool in self.spec.tools:
-            if tool.http is not None:
-                names += tool.http.secrets.values()
+            names = list(tool.http.secrets.values()) if tool.http is not None else []
             if tool.mcp is not None:
                 names += [*tool.mcp.env.values(), *tool.mcp.secrets.values()]
-        values = [self.environ.get(name) or "" for name in names]
-        return [value for value in (api_key or "", *values) if value]
+            for name in names:
+                remember(self.environ.get(name), name)
 
     async def run(self, endpoint: Endpoint, *, url: str | None = None,
                   api_key: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
@@ -246,12 +247,13 @@ class Agent:
         info = CallInfo(call_id=facts.get("id", facts.get("call_id", "")), agent=self.name,
                         agent_file=self.file_stem, channel=channel,
                         caller=facts.get("caller", ""))
+        self._hide_secrets(key, api_key_env)
         folder = self.record_dir(record)
         recorder = None
         if folder is not None:
             from agentrun.record import CallRecorder, prepare_root
 
-            recorder = CallRecorder(prepare_root(folder), secrets=self.secrets(key),
+            recorder = CallRecorder(prepare_root(folder),
                                     on_error=lambda message: endpoint.show_status("error",
                                                                                   message))
             observers = [*observers, recorder]

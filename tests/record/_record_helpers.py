@@ -19,7 +19,7 @@ from agentrun.agent import Agent
 from agentrun.audio import decode, wav_to_session
 from agentrun.engine.actions import PlayAudio, StopPlayback
 from agentrun.engine.observe import CallerAudioIn, CallStarted
-from agentrun.io import CallControl, CallerAudio, CallerInput, NullEndpoint
+from agentrun.io import CallControl, CallerAudio, CallerInput, CallerTurnEnd, NullEndpoint
 from agentrun.sim import Scenario, Simulator
 
 CHUNK_MS = 20
@@ -49,8 +49,9 @@ class SpeechCaller(NullEndpoint):
     seconds after the agent's first reply started, over the agent."""
 
     def __init__(self, turns: list[bytes], *, barge_in: bytes | None = None,
-                 barge_after: float = 0.8, tail_ms: int = 800) -> None:
+                 barge_after: float = 0.8, tail_ms: int = 800, turn_end: bool = False) -> None:
         super().__init__()
+        self.turn_end = turn_end
         self.turns = turns
         self.barge_in = barge_in
         self.barge_after = barge_after
@@ -104,6 +105,8 @@ class SpeechCaller(NullEndpoint):
             self._agent_spoke.clear()
             async for item in self._speak(audio, call):
                 yield item
+            if self.turn_end:
+                yield CallerTurnEnd()  # push-to-talk released
             if index == 0 and self.barge_in is not None:
                 await asyncio.wait_for(self._agent_spoke.wait(), 20)
                 await asyncio.sleep(self.barge_after)
@@ -185,7 +188,8 @@ def expected_track(events: list[tuple[float, Any]], rate: int, length: int,
 
 
 def agent_file(folder: pathlib.Path, *, encoding: str = "pcm", rate: int = 24000,
-               out_rate: int | None = None, extra: str = "") -> pathlib.Path:
+               out_rate: int | None = None, extra: str = "",
+               turns: str = "{type: server_vad, silence_duration_ms: 400}") -> pathlib.Path:
     """A small agent file with server VAD and the given audio formats."""
     out_rate = out_rate or rate
     fmt_in = f"{{format: {encoding}}}" if encoding != "pcm" else f"{{format: pcm, rate: {rate}}}"
@@ -195,7 +199,7 @@ def agent_file(folder: pathlib.Path, *, encoding: str = "pcm", rate: int = 24000
     path.write_text(
         "name: Clinic\n"
         "instructions: Help the caller book an appointment.\n"
-        "turn_detection: {type: server_vad, silence_duration_ms: 400}\n"
+        f"turn_detection: {turns}\n"
         f"audio:\n  input: {fmt_in}\n  output: {fmt_out}\n" + extra,
         encoding="utf-8")
     return path

@@ -254,4 +254,33 @@ def test_no_secret_reaches_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert b"Bearer" not in data and b"Authorization" not in data
     update = next(e for e in read_jsonl(folder / "events.jsonl")
                   if e["dir"] == "out" and e["event"]["type"] == "session.update")
-    assert "Booking token is [redacted]." in update["event"]["session"]["instructions"]
+    assert "Booking token is [hidden $CLINIC_TOKEN]." in update["event"]["session"]["instructions"]
+
+
+def test_push_to_talk_turns_end_at_the_last_speech_before_the_release(tmp_path: Path) -> None:
+    question = speech(QUESTION, "pcma", 8000)
+    caller, watch = SpeechCaller([question, question], tail_ms=300, turn_end=True), Watch()
+    path = agent_file(tmp_path, encoding="pcma", turns="{type: manual}")
+    result = call(path, caller, tmp_path / "rec", observers=(watch,))
+    assert result.exit_code == 0 and caller.answered == [True, True]
+    folder = the_call(tmp_path / "rec")
+    frames, rate = read_wav(folder)
+    expected_left, positions = expected_track(watch.caller_events(), rate, len(frames), "pcma")
+    assert np.array_equal(frames[:, 0], expected_left)
+    lines = read_jsonl(folder / "transcript.jsonl")
+    assert [line["role"] for line in lines] == ["user", "agent", "user", "agent"]
+    commits = [e["t"] for e in read_jsonl(folder / "events.jsonl")
+               if e["dir"] == "out" and e["event"]["type"] == "input_audio_buffer.commit"]
+    assert len(commits) == 2
+    per_chunk = rate * CHUNK_MS // 1000
+    for line, first, released in zip(lines[0::2], caller.utterances, commits, strict=True):
+        assert line["text"] == "(simulated transcript)"  # the committed item's transcript
+        speech_end = positions[first] + len(pcm16(question, "pcma"))
+        # the speech ended before the 300 ms of silence the caller held the button through
+        assert positions[first] / rate - 0.001 <= line["start"] < line["end"]
+        assert line["end"] <= round(speech_end / rate, 3) + per_chunk / rate
+        assert line["end"] < released - 0.25
+    report = json.loads((folder / "report.json").read_text())
+    for turn, user, agent in zip(report["turns"], lines[0::2], lines[1::2], strict=True):
+        assert turn["latency"] == pytest.approx(agent["start"] - user["end"], abs=0.0015)
+        assert turn["latency"] > 0.25  # the button was held through the silence

@@ -4,7 +4,9 @@ Pure functions of their arguments. A frame is parsed once here; the recorder rea
 event for the facts it dates (speech started/stopped, commits, typed turns). Base64 audio never
 reaches the file: the known audio fields become ``<field>_bytes`` (the decoded length), any
 other ``audio`` string anywhere in an event too, and long base64 runs in a frame that is not JSON
-are shortened. Imports nothing of ours.
+are shortened. Secrets are cut by ``agentrun._secrets`` (every ``from_env`` value and API key
+the process read, shown as ``[hidden $NAME]``) and by the recorder's own list. Imports
+``agentrun._secrets`` only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from agentrun._secrets import redact as redact_known
 
 __all__ = ["REDACTED", "Redactor", "local_line", "wire_line"]
 
@@ -34,11 +38,13 @@ _MIN_SECRET = 4  # shorter values would cut ordinary words out of every transcri
 
 
 class Redactor:
-    """Cuts secret values out of text, in every form they take in JSON.
+    """Cuts secret values out of text, in every form they take in JSON: every secret the
+    process knows (``agentrun._secrets``: ``from_env`` values, the API key, tool secrets,
+    replaced by ``[hidden $NAME]``), then the values given here (replaced by ``[redacted]``).
 
     Args:
-        secrets: the values (API key, ``from_env`` values, tool secrets); values shorter than
-            four characters are ignored (they cannot be told apart from ordinary words).
+        secrets: more values to cut (e.g. an embedder's own); values shorter than four
+            characters are ignored (they cannot be told apart from ordinary words).
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -51,11 +57,9 @@ class Redactor:
         ordered = sorted(forms, key=len, reverse=True)  # longest first: no partial leftovers
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
-    def __bool__(self) -> bool:
-        return self._pattern is not None
-
     def __call__(self, text: str) -> str:
-        """``text`` with every secret replaced by ``[redacted]``."""
+        """``text`` with every secret replaced."""
+        text = redact_known(text)
         if self._pattern is None:
             return text
         return self._pattern.sub(REDACTED, text)
