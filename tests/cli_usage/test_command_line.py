@@ -130,3 +130,20 @@ def test_a_scenario_that_is_not_yaml_is_one_located_line(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"{scenario}:3:1: scenario is not valid YAML: ")
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["schema", "extra"], "agentrun: unexpected extra argument: extra (see 'agentrun schema "
+                          "--help')"),
+    (["test", "--repeat", "0", "x.test.yaml"],
+     "agentrun: invalid value for '--repeat': 0 is not between 1 and 1000"),
+    (["doctor", "--api-base", "wss://api.x.ai/v1"],
+     "agentrun: invalid value for '--api-base': 'wss://api.x.ai/v1' is not an http(s) URL "
+     "(e.g. https://api.x.ai/v1)"),
+    (["doctor", "--api-key-env", "my key"],
+     "agentrun: invalid value for '--api-key-env': 'my key' is not an environment variable "
+     "name (e.g. XAI_API_KEY)"),
+])
+def test_clicks_jargon_is_said_in_plain_words(args: list[str], line: str) -> None:
+    result = invoke(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", line + "\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -129,7 +130,7 @@ def _spec_line(error: SpecError, redact: Any) -> str:
 
 def _usage_text(exc: click.ClickException) -> str:
     """One line: ``agentrun: <what is wrong> (see 'agentrun run --help')``."""
-    message = " ".join(exc.format_message().split()).removesuffix(".")
+    message = _plain(" ".join(exc.format_message().split()).removesuffix("."))
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
     ctx = getattr(exc, "ctx", None)
@@ -147,12 +148,26 @@ def env_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     Raises:
         click.BadParameter: anything else (an empty name, a key pasted by mistake).
     """
-    import re
-
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         raise click.BadParameter(f"{value!r} is not an environment variable name "
                                  "(e.g. XAI_API_KEY)")
     return value
+
+
+# click's wording a non-programmer stumbles on → plain words
+_PLAIN = (
+    (re.compile(r"(\S+) is not in the range (-?[\d.]+)<=x<=(-?[\d.]+)"),
+     r"\1 is not between \2 and \3"),
+    (re.compile(r"(\S+) is not in the range x>=(-?[\d.]+)"), r"\1 is too small (at least \2)"),
+    (re.compile(r"(\S+) is not in the range x<=(-?[\d.]+)"), r"\1 is too large (at most \2)"),
+    (re.compile(r"[Gg]ot unexpected extra arguments? \((.*)\)"), r"unexpected extra argument: \1"),
+)
+
+
+def _plain(message: str) -> str:
+    for pattern, replacement in _PLAIN:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _refuse_misspelt_command(ctx: click.Context, word: str, commands: list[str]) -> None:

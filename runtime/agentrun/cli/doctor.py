@@ -35,6 +35,19 @@ Exit codes:
   130  interrupted (Ctrl-C)
 """
 
+def _http_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--api-base`` is an http(s) URL (the REST API, not the realtime WebSocket)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL (e.g. https://api.x.ai/v1)")
+    return value
+
+
 _MARK = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
 
 
@@ -43,7 +56,7 @@ _MARK = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
               help="Do not ask the service whether it accepts the API key.")
 @click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
               callback=env_name, help="Environment variable holding the API key.")
-@click.option("--api-base", envvar="AGENTRUN_API_BASE", metavar="URL",
+@click.option("--api-base", envvar="AGENTRUN_API_BASE", metavar="URL", callback=_http_url,
               default="https://api.x.ai/v1", show_default=True,
               help="REST base URL the key is checked against (env AGENTRUN_API_BASE).")
 def doctor(no_network: bool, api_key_env: str, api_base: str) -> None:
