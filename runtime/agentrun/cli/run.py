@@ -190,10 +190,38 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
         prepare_root(folder)  # an unwritable folder is one line and exit 2, before the call
     import asyncio
 
-    code, message = asyncio.run(_talk(agent, url, api_key, api_key_env, now, verbose, record))
+    interrupted: list[int] = []
+    code, message = asyncio.run(_noting_ctrl_c(
+        _talk(agent, url, api_key, api_key_env, now, verbose, record), interrupted))
+    if interrupted:  # the call may have ended cleanly meanwhile: Ctrl-C is still exit 130
+        raise KeyboardInterrupt
     if message:
         click.echo(f"agentrun: {message}", err=True)
     sys.exit(code)
+
+
+async def _noting_ctrl_c(talk: Any, interrupted: list[int]) -> tuple[int, str]:
+    """Await ``talk``, noting a Ctrl-C in ``interrupted``.
+
+    asyncio turns Ctrl-C into a cancellation of the call; when the call finishes at that moment
+    anyway (its input ended too), the cancellation is lost and the process would exit 0. The
+    handler asyncio installed still runs; this only remembers that the person pressed Ctrl-C.
+    """
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(number: int, frame: Any) -> None:
+        interrupted.append(number)
+        if callable(previous):
+            previous(number, frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result: tuple[int, str] = await talk
+        return result
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def _opened_config(agent: Any, now: dt.datetime | None) -> Any:
