@@ -20,6 +20,7 @@ _HELP = """Serve every agent in PATH (an agent file or a folder of them) to call
 \b
 Each agent that passes `agentrun check` is served under its file stem:
   POST /twilio/STEM          Twilio voice webhook (phone calls via Media Streams)
+  GET  /talk/STEM            talk page: a call from the browser (GET / lists them)
   GET  /healthz  /readyz  /metrics    liveness, readiness, Prometheus metrics
 Files that fail are listed with their errors and not served. Files are watched:
 the next call uses a changed file if it passes its check (the last good version
@@ -29,6 +30,12 @@ stays otherwise); calls in progress keep their version.
 Calls go to Grok when XAI_API_KEY is set, to --url when given, and otherwise to
 the embedded simulator (one per worker process). Set TWILIO_AUTH_TOKEN so that
 only Twilio can place calls (webhook signatures are checked).
+
+\b
+The talk page and its socket are served over plain HTTP only to this machine
+(localhost); other clients need https (a TLS proxy sending X-Forwarded-Proto)
+unless --allow-insecure-http. The socket takes pages of this service's own
+origin only, plus each --allow-origin.
 
 \b
 SIGTERM drains: /readyz fails, new calls are refused politely, calls in progress
@@ -65,10 +72,17 @@ Examples:
 @click.option("--no-reload", is_flag=True, help="Do not watch the agent files.")
 @click.option("--api-key-env", default="XAI_API_KEY", show_default=True, metavar="NAME",
               help="Environment variable holding the API key.")
+@click.option("--allow-origin", "allowed_origins", multiple=True, metavar="ORIGIN",
+              help="Also accept talk sockets from pages of ORIGIN, e.g. "
+                   "https://www.example.com (repeatable; * for any).")
+@click.option("--allow-insecure-http", is_flag=True,
+              help="Serve the talk page over plain HTTP to any client, not only localhost "
+                   "(microphone audio then crosses the network unencrypted).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs (calls, transcripts, requests).")
 def serve(path: str, host: str, port: int, workers: int | None, public_url: str | None,
           url: str | None, record: str | None, max_calls: int, drain_timeout: float,
-          var_pairs: tuple[str, ...], no_reload: bool, api_key_env: str, verbose: bool) -> None:
+          var_pairs: tuple[str, ...], no_reload: bool, api_key_env: str,
+          allowed_origins: tuple[str, ...], allow_insecure_http: bool, verbose: bool) -> None:
     try:
         from agentrun.serve import ServeOptions, run
     except ImportError as exc:
@@ -78,11 +92,17 @@ def serve(path: str, host: str, port: int, workers: int | None, public_url: str 
 
     if public_url and not public_url.startswith(("http://", "https://")):
         raise click.BadParameter("expected http(s)://HOST[/PREFIX]", param_hint="--public-url")
+    for origin in allowed_origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise click.BadParameter(f"expected http(s)://HOST[:PORT] or *, got {origin!r}",
+                                     param_hint="--allow-origin")
     if record is not None:
         _check_record_support(record)
     options = ServeOptions(path=path, url=url, api_key_env=api_key_env, public_url=public_url,
                            record=record, max_calls=max_calls, drain_timeout=drain_timeout,
-                           reload=not no_reload, variables=parse_assignments(var_pairs))
+                           reload=not no_reload, variables=parse_assignments(var_pairs),
+                           allowed_origins=allowed_origins,
+                           allow_insecure_http=allow_insecure_http)
     try:
         code = run(options, host=host, port=port, workers=workers or os.cpu_count() or 1,
                    verbose=verbose)

@@ -9,6 +9,7 @@ backend, admits calls up to a limit, counts them in Prometheus metrics and drain
 """
 
 from agentrun.serve._app import Channel, create_app, default_channels
+from agentrun.serve._browser import BrowserCall, BrowserChannel
 from agentrun.serve._registry import AgentRegistry
 from agentrun.serve._server import run
 from agentrun.serve._service import CallSlot, ServeOptions, Service
@@ -16,6 +17,8 @@ from agentrun.serve._twilio import TwilioCall, TwilioChannel
 
 __all__ = [
     "AgentRegistry",
+    "BrowserCall",
+    "BrowserChannel",
     "CallSlot",
     "Channel",
     "ServeOptions",

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from agentrun.serve._metrics import CONTENT_TYPE
 from agentrun.serve._service import ServeOptions, Service
 
-__all__ = ["Channel", "create_app", "default_channels", "startup_lines"]
+__all__ = ["Channel", "agent_index", "create_app", "default_channels", "startup_lines"]
 
 _log = logging.getLogger("agentrun.serve")
 
@@ -53,7 +53,7 @@ def default_channels() -> list[Channel]:
 
     channels: list[Channel] = [TwilioChannel()]
     try:
-        from agentrun.serve._browser import BrowserChannel  # type: ignore[import-not-found]
+        from agentrun.serve._browser import BrowserChannel
     except ImportError:
         pass
     else:
@@ -113,11 +113,7 @@ def create_app(options: ServeOptions | str, *, channels: Sequence[Channel] | Non
         return Response(service.metrics.render(), media_type=CONTENT_TYPE)
 
     async def index(request: Request) -> Response:
-        base = str(request.base_url).rstrip("/")
-        return JSONResponse({"agents": {
-            stem: {"name": agent.name,
-                   "urls": [line for ch in plugged for line in ch.describe(stem, base)]}
-            for stem, agent in service.registry.agents.items()}})
+        return JSONResponse(agent_index(service, plugged, str(request.base_url).rstrip("/")))
 
     routes: list[BaseRoute] = []
     for channel in plugged:
@@ -128,6 +124,20 @@ def create_app(options: ServeOptions | str, *, channels: Sequence[Channel] | Non
     app.state.service = service
     app.state.channels = plugged
     return app
+
+
+def agent_index(service: Service, channels: Sequence[Channel], base_url: str) -> dict[str, Any]:
+    """``GET /`` as JSON: ``{"agents": {stem: {"name": ..., "urls": [line, ...]}}}``.
+
+    Args:
+        service: the service (its served agents).
+        channels: the plugged channels (each describes its URLs).
+        base_url: the service's base URL as the client reached it.
+    """
+    return {"agents": {
+        stem: {"name": agent.name,
+               "urls": [line for ch in channels for line in ch.describe(stem, base_url)]}
+        for stem, agent in service.registry.agents.items()}}
 
 
 def startup_lines(options: ServeOptions, events: Sequence[Any], channels: Sequence[Channel],

@@ -61,6 +61,10 @@ class ServeOptions:
         variables: ``--var`` values for every agent.
         stream_token_ttl: seconds a Twilio stream token stays valid after the webhook.
         announce: log the start-up lines (served agents, refused files, warnings).
+        allowed_origins: web origins (``https://app.example.com``) whose pages may open talk
+            sockets besides the service's own; ``*`` allows any (``--allow-origin``).
+        allow_insecure_http: serve the talk page and socket over plain HTTP to any client,
+            not only to loopback ones (``--allow-insecure-http``; a trusted network only).
     """
 
     path: str | Path
@@ -74,6 +78,8 @@ class ServeOptions:
     variables: Mapping[str, str] = field(default_factory=dict)
     stream_token_ttl: float = 60.0
     announce: bool = True
+    allowed_origins: Sequence[str] = ()
+    allow_insecure_http: bool = False
 
 
 @dataclass(eq=False)  # slots are kept in a set by identity
