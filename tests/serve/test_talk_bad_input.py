@@ -225,3 +225,28 @@ def test_a_page_closed_mid_reply_ends_the_call_and_frees_its_slot(served: Any) -
         asyncio.run(main(server))
         assert server.service.active_calls == 0
         asyncio.run(healthy_call(server.url))
+
+
+def test_a_realtime_service_that_refuses_the_call_is_explained_and_frees_the_slot(
+        agents: Any) -> None:
+    """The page learns that the agent cannot be reached (the details, here a refused key, are
+    the operator's and go to the log), and the call's slot comes back."""
+    from agentrun.serve import ServeOptions
+    from agentrun.sim import Scenario, Simulator
+    from serve_harness import LiveServer, SimThread
+
+    refusing = SimThread()
+    refusing.sim = Simulator(Scenario.load(None), api_key="not-the-services-key")
+
+    async def main(server: Any) -> TalkClient:
+        async with TalkClient(server.url, "line") as page:
+            await page.start(24000)
+            await asyncio.wait_for(page.closed, 30)
+        return page
+
+    with refusing as sim, LiveServer(ServeOptions(agents, url=sim.url, reload=False)) as server:
+        page = asyncio.run(main(server))
+        assert server.service.active_calls == 0
+    assert page.heard.ready is None  # never told to speak
+    assert page.heard.error is not None and page.heard.error["code"] == "unavailable"
+    assert "key" not in page.heard.error["message"].lower()

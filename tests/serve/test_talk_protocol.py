@@ -56,6 +56,8 @@ def test_nothing_counts_before_start() -> None:
     '{"type": "played", "item_id": 5, "played_ms": 10}',
     '{"type": "played", "item_id": "it_1", "played_ms": -1}',
     '{"type": "played", "item_id": "it_1", "played_ms": "10"}',
+    '{"type": "played", "item_id": "it_1", "played_ms": NaN}',
+    '{"type": "played", "item_id": "it_1", "played_ms": Infinity}',
     '{"type": "played", "item_id": "never-sent", "played_ms": 10}',
 ])
 def test_junk_is_ignored_and_counted_never_raised(frame: str | bytes) -> None:

@@ -133,3 +133,37 @@ def test_the_agent_list_is_html_for_a_browser_and_json_otherwise(served: Any) ->
     assert "broken" not in html.text  # a file that fails its check is not listed
     assert any(url.endswith("/talk/line") for url in data["agents"]["line"]["urls"])
     assert unknown.status_code == 404 and "No agent named" in unknown.text
+
+
+def test_mounted_in_another_app_the_links_and_the_socket_stay_inside_the_mount(
+        agents: Any) -> None:
+    from agentrun.serve import ServeOptions, Service, create_app
+    from serve_harness import LiveServer, SimThread
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    with SimThread() as sim:
+        options = ServeOptions(agents, url=sim.url, reload=False)
+        service = Service(options)
+        voice = create_app(options, service=service)
+        outer = Starlette(routes=[Mount("/voice", voice)],
+                          lifespan=lambda app: voice.router.lifespan_context(voice))
+        server = LiveServer(options)
+        server.app, server.service = outer, service
+        server.server.config.app = outer
+        server.server.config.loaded = False
+        with server:
+            index = asyncio.run(get(server.url + "/voice/", accept="text/html"))
+            page = asyncio.run(get(server.url + "/voice/talk/line"))
+
+            async def call() -> TalkClient:
+                async with TalkClient(server.url + "/voice", "line", origin=server.url) as talk:
+                    await talk.start(24000)
+                    await talk.wait_for(lambda: talk.heard.audio)
+                    await talk.hangup()
+                return talk
+
+            talk = asyncio.run(call())
+    assert '<a href="/voice/talk/line">Test Line</a>' in index.text
+    assert page.status_code == 200
+    assert talk.heard.ready is not None and talk.heard.audio

@@ -154,9 +154,8 @@ class BrowserChannel:
                 "draining" if slot == "draining" else "busy", message))
             return
         call_id = "WB" + secrets.token_hex(16)
-        call = BrowserCall(ws, protocol, _formats(agent), call_id=call_id,
+        call = BrowserCall(ws, protocol, _formats(agent), call_id=call_id, agent=agent.name,
                            max_outbox_seconds=self.max_outbox_seconds)
-        call.send(protocol.ready(call_id, agent.name))
         reader = asyncio.create_task(call.read_loop(), name="agentrun-browser-read")
         writer = asyncio.create_task(call.write_loop(), name="agentrun-browser-write")
         result: SessionResult | None = None
@@ -186,18 +185,21 @@ class BrowserCall:
         protocol: the socket's protocol state (started).
         formats: the session's input and output formats, as the agent file says (the running
             session's own, from ``CallControl``, win once the call runs).
-        call_id: for log lines.
+        call_id: the call's id (``ready``, log lines).
+        agent: the agent's name (``ready``).
         max_outbox_seconds: agent audio that may wait unsent before the call is ended.
     """
 
     def __init__(self, ws: WebSocket, protocol: TalkProtocol,
-                 formats: tuple[AudioFormat, AudioFormat], *, call_id: str,
+                 formats: tuple[AudioFormat, AudioFormat], *, call_id: str, agent: str = "",
                  max_outbox_seconds: float = MAX_OUTBOX_SECONDS) -> None:
         self._ws = ws
         self._protocol = protocol
         self._rate = protocol.sample_rate
         self._input, self._output = formats
         self._call_id = call_id
+        self._agent = agent
+        self.ready = False  # the session is connected and the page was told
         self._max_outbox = int(max_outbox_seconds * self._rate * 2)
         self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._outbox: deque[tuple[str | bytes, bool]] = deque()  # (frame, part of audio)
@@ -217,10 +219,16 @@ class BrowserCall:
     # -- Endpoint ------------------------------------------------------------------------------
 
     async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
-        """The caller's microphone, in the session's input format, until the call ends."""
+        """The caller's microphone, in the session's input format, until the call ends.
+
+        The session asks for it once it is connected to the realtime service: that is when the
+        page hears ``ready`` (and starts sending the microphone).
+        """
         from agentrun.audio import StreamResampler, encode
 
         self._control = call
+        self.ready = True
+        self.send(self._protocol.ready(self._call_id, self._agent))
         self._input, self._output = call.input_format, call.output_format
         self._to_session = StreamResampler(self._rate, self._input.rate)
         encoding = self._input.encoding
@@ -320,7 +328,14 @@ class BrowserCall:
         elif draining:
             reason = "the service is shutting down; please call again in a moment"
         elif result is None or result.exit_code:
-            reason = "the agent's service had a problem; please try again"
+            # the details (a refused key, an unreachable server) are the operator's: logged
+            code, message = (("failed", "The call failed: the agent's service had a problem. "
+                                        "Please try again.") if self.ready else
+                             ("unavailable", "The agent cannot be reached right now. Please "
+                                             "try again in a moment."))
+            self.send(self._protocol.error(code, message), last=True)
+            self._protocol.ended("")
+            return _NORMAL
         else:
             reason = "the agent hung up"
         self.send(self._protocol.ended(reason), last=True)

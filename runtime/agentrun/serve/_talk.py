@@ -17,7 +17,8 @@ Page → service:
 
 Service → page:
 
-* ``{"type": "ready", "call_id": "…", "agent": "…", "sample_rate": 48000}``: the call is on.
+* ``{"type": "ready", "call_id": "…", "agent": "…", "sample_rate": 48000}``: the call is
+  connected to the realtime service: the page may send the microphone.
 * ``{"type": "audio", "item_id": "…"}``: the binary frames that follow belong to this agent
   item (sent when the item changes); binary: agent audio.
 * ``{"type": "clear", "reason": "…"}``: barge-in: drop every queued sample and fall silent now.
@@ -27,8 +28,9 @@ Service → page:
   starts (``output`` and ``ok`` null), once when it finishes.
 * ``{"type": "ended", "reason": "…"}``: the call is over; the service closes with 1000.
 * ``{"type": "error", "code": "…", "message": "…"}``: the call cannot start (``busy``,
-  ``draining``, ``unknown_agent``, ``bad_start``) or was ended for bad input (``bad_input``,
-  ``not_reading``); the service then closes the socket.
+  ``draining``, ``unknown_agent``, ``bad_start``, ``unavailable``: the realtime service cannot
+  be reached), failed (``failed``) or was ended for bad input (``bad_input``, ``not_reading``);
+  the service then closes the socket.
 
 Anything malformed, oversized, out of order or unknown is :class:`Ignored` (never an
 exception), and counted so the I/O layer can end a call that sends only junk.
@@ -187,7 +189,9 @@ class TalkProtocol:
 
     def _on_played(self, message: dict[str, Any]) -> TalkEvent:
         item_id, played = message.get("item_id"), message.get("played_ms")
-        if not isinstance(item_id, str) or type(played) not in (int, float) or played < 0:
+        # `not >= 0` also refuses NaN (json.loads accepts it), which int() would raise on
+        if not isinstance(item_id, str) or type(played) not in (int, float) \
+                or not played >= 0 or played == float("inf"):
             return self._ignore("played needs item_id (text) and played_ms (a number >= 0)")
         sent = self._sent_ms.get(item_id)
         if sent is None:
