@@ -182,7 +182,8 @@ class Agent:
         remembered when read)."""
         from agentrun._secrets import remember
 
-        remember(api_key, api_key_env)
+        if api_key and len(api_key) >= 8:  # a placeholder ("offline") must not hide that word
+            remember(api_key, api_key_env)
         for tool in self.spec.tools:
             names = list(tool.http.secrets.values()) if tool.http is not None else []
             if tool.mcp is not None:

@@ -61,6 +61,8 @@ def test_record_then_report_one_call_and_a_folder_of_calls(tmp_path: Path) -> No
     assert shown.stdout == (folder / "report.md").read_text()
     assert shown.stdout.startswith("# Call ") and "## Turns" in shown.stdout
     assert "| 1 |" in shown.stdout and "Is it open today?" in shown.stdout
+    (folder / "report.md").unlink()  # lost: rebuilt from report.json, the same text
+    assert agentrun(tmp_path, "report", str(folder)).stdout == shown.stdout
 
     second = agentrun(tmp_path, str(agent), "--record", "records", input="Thanks\nBye\n")
     assert second.returncode == 0, second.stderr
@@ -137,3 +139,27 @@ def test_report_refuses_what_is_not_a_record(tmp_path: Path) -> None:
         assert result.returncode == 2, result
         (line,) = result.stderr.splitlines()
         assert words in line and str(path) in line
+
+
+def test_a_call_interrupted_with_ctrl_c_still_leaves_a_whole_record(tmp_path: Path) -> None:
+    agent = write_agent(tmp_path)
+    process = subprocess.Popen(
+        [*AGENTRUN, str(agent), "--record", "records"], cwd=tmp_path, env=env(tmp_path),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("Hello?\n")
+    process.stdin.flush()  # stdin stays open: the caller is still on the line
+    for line in process.stdout:
+        if "You said: Hello?" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "Traceback" not in err
+    (folder,) = calls_in(tmp_path / "records")
+    report = json.loads((folder / "report.json").read_text())
+    assert report["result"] == {"exit_code": 130, "reason": "interrupted"}
+    assert report["errors"] == [] and len(report["turns"]) == 1
+    assert soundfile.info(str(folder / "audio.wav")).frames > 0
+    listing = agentrun(tmp_path, "report", "records")
+    assert listing.stdout.splitlines()[-1].endswith("| interrupted |")

@@ -53,6 +53,22 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _CONNECTION_LOST = "connection lost"  # StopPlayback reason of engine.Conversation.connection_lost
 
 
+INTERRUPTED = 130
+"""The exit code of a call stopped from outside (Ctrl-C, a service shutting down)."""
+
+
+def _outcome(result: Any) -> tuple[int | None, str]:
+    """(exit code, reason) of a call; a call whose task is being cancelled was interrupted,
+    not failed (the session reports the cancellation as an error it cannot name)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # observed without a running loop
+        task = None
+    if task is not None and task.cancelling():
+        return INTERRUPTED, "interrupted"
+    return getattr(result, "exit_code", None), getattr(result, "reason", "")
+
+
 def prepare_root(path: str | os.PathLike[str]) -> Path:
     """Make sure calls can be recorded under ``path`` (created when missing).
 
@@ -68,7 +84,7 @@ def prepare_root(path: str | os.PathLike[str]) -> Path:
     root = Path(path).expanduser()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".agentrun-write-test-{os.getpid()}"
+        probe = root / f".agentrun-write-test-{os.getpid()}-{id(root):x}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
@@ -109,8 +125,9 @@ class CallRecorder:
 
     Args:
         root: the record directory (see :func:`prepare_root`).
-        secrets: values that must never be written (API key, ``from_env`` values, tool
-            secrets); they are replaced by ``[redacted]`` in every file.
+        secrets: more values that must never be written, replaced by ``[redacted]``; every
+            secret the process knows (``from_env`` values, the API key, tool secrets: see
+            ``agentrun._secrets``) is replaced by ``[hidden $NAME]`` anyway.
         on_error: called once, on the session's loop, with a one-line message when the record
             cannot be written (a full disk); the call goes on. Default: a log warning.
         service: where the call went, for the report (no query string, no credentials).
@@ -216,16 +233,15 @@ class CallRecorder:
     def _on_ended(self, now: float, what: CallEnded) -> None:
         assert self._tracks is not None and self._files is not None
         t = now - self._start
-        result = what.result
-        self._events.append(local_line(t, "call.ended", self._redact,
-                                       exit_code=getattr(result, "exit_code", None),
-                                       reason=getattr(result, "reason", "")))
-        if getattr(result, "exit_code", 0):
-            self._timeline.report(t, "error", f"the call failed: {result.reason}")
+        code, reason = _outcome(what.result)
+        self._events.append(local_line(t, "call.ended", self._redact, exit_code=code,
+                                       reason=reason))
+        if code not in (0, INTERRUPTED):
+            self._timeline.report(t, "error", f"the call failed: {reason}")
         frames = self._tracks.finish(now)
         self._lines += self._timeline.finish(t)
         self._submit(frames)
-        report = self._report(t, result)
+        report = self._report(t, code, reason)
         transcript = sorted(self._lines, key=lambda line: (line["start"], line["end"]))
         files, redact = self._files, self._redact
         text = "".join(redact(json.dumps(line, ensure_ascii=False)) + "\n"
@@ -376,7 +392,7 @@ class CallRecorder:
 
         writer_thread().submit(write)
 
-    def _report(self, t: float, result: Any) -> dict[str, Any]:
+    def _report(self, t: float, code: int | None, reason: str) -> dict[str, Any]:
         call, tracks, timeline = self._call, self._tracks, self._timeline
         assert call is not None and tracks is not None
         turns = timeline.turns()
@@ -386,10 +402,10 @@ class CallRecorder:
             "channel": call.channel, "caller": call.caller, "service": self.service,
             "started_at": self._started_at.isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
+            "monotonic_start": round(self._start, 6),  # the session clock at t = 0
             "duration": round(max(t, tracks.seconds(tracks.written)), 3),
             "session_seconds": round(t, 3),
-            "result": {"exit_code": getattr(result, "exit_code", None),
-                       "reason": getattr(result, "reason", "")},
+            "result": {"exit_code": code, "reason": reason},
             "audio": {"file": "audio.wav", "rate": tracks.rate, "channels": ["caller", "agent"],
                       "input": {"encoding": fin.encoding, "rate": fin.rate},
                       "output": {"encoding": fout.encoding, "rate": fout.rate},

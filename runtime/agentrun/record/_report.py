@@ -44,6 +44,8 @@ def _result(report: dict[str, Any]) -> str:
     code = result.get("exit_code")
     if code == 0:
         return "ok"
+    if code == 130:
+        return "interrupted"
     return f"failed ({code}): {result.get('reason') or '?'}"
 
 

@@ -345,8 +345,8 @@ class Timeline:
                     turn.end = max(turn.start, self._last_loud or turn.start)
                 turn.written = True
                 lines.append(turn.line())
-        for line in self._agents.values():
-            if not line.written and (line.text or line.interrupted):
+        for line in self._agents.values():  # audio without words is still the agent speaking
+            if not line.written and (line.text or line.interrupted or line.start is not None):
                 line.written = True
                 lines.append(line.line())
         return lines
