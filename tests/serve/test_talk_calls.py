@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import pathlib
 import re
@@ -186,3 +187,27 @@ def test_a_g711_agent_talks_to_the_page_in_pcm16(served: Any, agents: Any,
     assert abs(len(mulaw) / 8000 - (len(speech) / 2 / 16000 + 1)) < 0.02  # one byte a sample
     level = np.abs(np.frombuffer(ulaw_decode(mulaw), "<i2")).max()
     assert level > 3000  # the caller's speech, not silence
+
+
+def test_a_recorded_browser_call_names_its_channel_caller_and_id(
+        served: Any, speech_wav: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    speech = wav_to_session(str(speech_wav), encoding="pcm", rate=24000)
+
+    async def main(server: Any) -> TalkClient:
+        async with TalkClient(server.url, "line") as page:
+            await page.start(24000)
+            await page.wait_for(lambda: finals(page, "agent"))
+            await page.speak(speech + b"\x00\x00" * 24000, 24000)
+            await page.wait_for(lambda: len(finals(page, "agent")) >= 2)
+            await page.hangup()
+            await asyncio.wait_for(page.closed, 20)
+        return page
+
+    with served(record=tmp_path / "calls") as (server, _):
+        page = asyncio.run(main(server))
+    (report_file,) = (tmp_path / "calls").glob("*/report.json")
+    report = json.loads(report_file.read_text())
+    assert page.heard.ready is not None
+    assert report["channel"] == "browser" and report["caller"] == "127.0.0.1"
+    assert report["call_id"] == page.heard.ready["call_id"]
+    assert report["audio"]["caller_seconds"] > 1.0  # the caller's words are in the record

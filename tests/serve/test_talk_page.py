@@ -216,3 +216,23 @@ def test_other_origins_and_junk_sockets_get_no_call_and_hurt_none(served: Any,
     assert junk["opened"] and junk["code"] == 1009  # the huge frame closed only that socket
     assert 'agentrun_calls_refused_total{channel="browser",reason="bad_origin"} 1.0' in metrics
     assert 'agentrun_calls_total{agent="line",channel="browser"} 1.0' in metrics
+
+
+def test_the_caller_can_hang_up_and_call_again_and_no_call_is_left_behind(
+        served: Any, page: Page) -> None:
+    with served() as (server, _):
+        page.goto(server.url + "/talk/line")
+        page.click("#call")
+        page.click("#call", timeout=20_000)  # hang up as soon as the button allows it
+        wait_js(page, "window.agentrunTalk.state === 'ended'")
+        page.click("#call")
+        wait_js(page, "window.agentrunTalk.state === 'live'")
+        page.wait_for_selector("#transcript li.agent >> text=Hello, thanks for calling Acme.")
+        page.click("#call")
+        wait_until(lambda: server.service.active_calls == 0)
+        metrics = page.evaluate("async (u) => (await fetch(u)).text()", server.url + "/metrics")
+    assert talk(page)["errors"] == []
+    # the first call may not have reached the service before it was hung up; none stays
+    calls = [line for line in metrics.splitlines()
+             if line.startswith('agentrun_calls_total{agent="line",channel="browser"}')]
+    assert calls and float(calls[0].rsplit(" ", 1)[1]) in (1.0, 2.0)
