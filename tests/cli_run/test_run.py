@@ -180,7 +180,7 @@ def test_a_typed_line_that_is_not_utf8_is_sent_with_a_replacement_character(
 def test_a_rejected_api_key_exits_3_with_one_clear_line(
         tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
     with simulator(api_key="the-right-key") as sim:
-        result = agentrun(str(write_agent(tmp_path)), "--url", sim.url, input="hi\n",
+        result = agentrun(str(write_agent(tmp_path)), "--text", "--url", sim.url, input="hi\n",
                           env_extra={"XAI_API_KEY": "a-wrong-key"})
     assert result.returncode == 3
     assert result.stderr == ("agentrun: the service rejected the API key (HTTP 401): "

@@ -211,4 +211,5 @@ from agentrun.cli import (  # noqa: E402,F401  (commands register on `main`)
     test,
     tools,
     usage,
+    voice,
 )

@@ -133,7 +133,22 @@ Examples:
 @main.command("run", help=_RUN_HELP, epilog=EXIT_CODES)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--text", "text_mode", is_flag=True,
-              help="Text console (typed turns, printed replies). The only mode for now.")
+              help="Text console: typed turns, printed replies (default when there is no "
+                   "microphone and speaker, or input is not a terminal).")
+@click.option("--voice", is_flag=True,
+              help="Talk through the microphone and speaker (needs the audio extra); typed "
+                   "lines still work.")
+@click.option("--input-device", metavar="DEVICE",
+              help="Microphone: an index or part of a name (see `agentrun devices`).")
+@click.option("--output-device", metavar="DEVICE",
+              help="Speaker: an index or part of a name (see `agentrun devices`).")
+@click.option("--caller-wav", "caller_wavs", multiple=True, metavar="WAV",
+              type=click.Path(dir_okay=True),
+              help="Call the agent with recorded speech: each file is one caller turn, spoken "
+                   "after the previous reply (repeatable). The call ends after the last reply.")
+@click.option("--fast", is_flag=True,
+              help="Stream --caller-wav files as fast as the server takes them, not in "
+                   "real time.")
 @click.option("--url", type=_RealtimeUrl(), metavar="URL",
               help="Realtime endpoint to use instead of wss://api.x.ai/v1/realtime "
                    "(a proxy, `agentrun sim`, a test server). ?model= is added unless the "
@@ -153,8 +168,10 @@ Examples:
                    "events, report (see `agentrun report`). Overrides record: in the file.")
 @click.option("--no-record", is_flag=True, help="Do not record, whatever the file says.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show debug status lines.")
-def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...], dry_run: bool,
-        api_key_env: str, now_text: str | None, record_to: str | None, no_record: bool,
+def run(file: str, text_mode: bool, voice: bool, input_device: str | None,
+        output_device: str | None, caller_wavs: tuple[str, ...], fast: bool, url: str | None,
+        var_pairs: tuple[str, ...], dry_run: bool, api_key_env: str, now_text: str | None,
+        record_to: str | None, no_record: bool,
         verbose: bool) -> None:
     from agentrun.agent import Agent
     from agentrun.engine.setup import DEFAULT_BASE_URL, connection_url
@@ -190,9 +207,14 @@ def run(file: str, text_mode: bool, url: str | None, var_pairs: tuple[str, ...],
         prepare_root(folder)  # an unwritable folder is one line and exit 2, before the call
     import asyncio
 
+    from agentrun.cli.voice import choose_channel
+
+    channel = choose_channel(agent, text=text_mode, voice=voice, caller_wavs=caller_wavs,
+                             fast=fast, input_device=input_device, output_device=output_device,
+                             verbose=verbose, offline=url is None and api_key is None)
     interrupted: list[int] = []
     code, message = asyncio.run(_noting_ctrl_c(
-        _talk(agent, url, api_key, api_key_env, now, verbose, record), interrupted))
+        _talk(agent, channel, url, api_key, api_key_env, now, record), interrupted))
     if interrupted:  # the call may have ended cleanly meanwhile: Ctrl-C is still exit 130
         raise KeyboardInterrupt
     if message:
@@ -232,27 +254,28 @@ async def _opened_config(agent: Any, now: dt.datetime | None) -> Any:
         return agent.config(now=now, tools=tools, secrets=False)
 
 
-async def _talk(agent: Any, url: str | None, api_key: str | None, api_key_env: str,
-                now: dt.datetime | None, verbose: bool, record: Any) -> tuple[int, str]:
-    from agentrun.io import TextConsole
-
-    tty = sys.stdin.isatty()
-    offline = url is None and api_key is None
-    commands = {"/call": "make the simulated model call a tool: /call NAME key=value ... "
-                         "or /call NAME {\"key\": \"value\"}"} if offline else {}
-    console = TextConsole(verbose=verbose, commands=commands,
-                          hint="type a line per turn; /help lists commands; Ctrl-D or /quit "
-                               "ends the call" if tty else None)
-    if tty and (url is not None or api_key is not None):
+async def _talk(agent: Any, channel: Any, url: str | None, api_key: str | None,
+                api_key_env: str, now: dt.datetime | None, record: Any) -> tuple[int, str]:
+    console = channel.console
+    for note in channel.notes:  # first: why this mode
+        console.show_status("info", note)
+    await channel.start()  # a missing or busy device fails here, before anything connects
+    if sys.stdin.isatty() and (url is not None or api_key is not None):
         console.show_status("info", f"connecting to {(url or 'Grok').split('?')[0]}")
+    completed = False
     try:
-        result = await agent.run(console, url=url, api_key=api_key, api_key_env=api_key_env,
-                                 channel="console", now=now, record=record)
+        result = await agent.run(channel.endpoint, url=url, api_key=api_key,
+                                 api_key_env=api_key_env, channel=channel.kind, now=now,
+                                 record=record)
+        completed = True
     finally:
-        console.close()  # end a cut agent line, so an error starts on its own line
-    console.show_status("info", result.summary(played=False))
+        await channel.finish(completed=completed)  # the last reply plays out; lines end
+    console.show_status("info", result.summary(played=channel.kind != "console"))
     if result.record:
         console.show_status("info", f"call record: {result.record}")
+    failure = channel.failure() if result.exit_code == 0 else None
+    if failure:
+        return 1, failure
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 

@@ -1,0 +1,223 @@
+"""WAV callers: recorded speech played into a call, one file per caller turn.
+
+Each file is read and checked when the caller is made (so a bad file stops the command before
+anything connects), converted to the session's input format when the call starts, and streamed
+as 20 ms chunks of caller audio: paced in real time like a person speaking, or as fast as the
+server takes it (``fast``). A turn begins once the previous reply has finished (and, when paced,
+once the caller would have heard all of it). A file that ends right after the speech still ends
+the turn: with server VAD the caller then keeps the line open with silence until the server
+hears the end of the turn and starts a reply; with manual turns it sends ``CallerTurnEnd``.
+The caller hangs up after the last reply. Everything the call shows goes to a display endpoint
+(the text console). Imports ``agentrun.audio`` (numpy, soxr, soundfile) and the io interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from agentrun.io._endpoint import (
+    CallControl,
+    CallerAudio,
+    CallerInput,
+    CallerTurnEnd,
+    ToolCallView,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from agentrun.io._endpoint import Endpoint
+
+__all__ = ["WavCaller", "WavTurn"]
+
+CHUNK_MS = 20  # what a microphone or a phone line delivers per packet
+MAX_TRAILING_SILENCE_S = 10.0  # no reply after this much silence: the server heard no speech
+FAST_SILENCE_MS = 100  # fast mode sends trailing silence in bigger chunks, yielding between
+
+
+@dataclass(frozen=True, slots=True)
+class WavTurn:
+    """One caller turn read from a sound file.
+
+    Attributes:
+        path: the file, as named.
+        samples: float32 ``(frames, channels)``, -1.0..1.0.
+        rate: the file's rate, Hz.
+        barge_in_ms: None: speak after the previous reply has finished; a number: speak this
+            many milliseconds after the previous turn's reply started (over the agent).
+    """
+
+    path: str
+    samples: np.ndarray
+    rate: int
+    barge_in_ms: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        """Duration of the file, seconds."""
+        return len(self.samples) / self.rate
+
+
+class WavCaller:
+    """An :class:`~agentrun.io.Endpoint` whose caller speaks recorded sound files.
+
+    Args:
+        turns: the files (paths, or :class:`WavTurn` for a barge-in), one caller turn each.
+        display: where transcripts, tool calls and status lines go (e.g. a ``TextConsole``);
+            None keeps them only in :attr:`statuses` and :attr:`transcripts`.
+        fast: stream each file as fast as the server takes it instead of in real time.
+        reply_timeout: seconds to wait for each reply once the turn has ended.
+        clock: monotonic seconds (tests); sleeping uses asyncio.
+
+    Raises:
+        AudioFileError: a file is missing, unreadable, or not audio (nothing has connected).
+    """
+
+    def __init__(self, turns: Sequence[str | WavTurn], *, display: Endpoint | None = None,
+                 fast: bool = False, reply_timeout: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        from agentrun.audio import read_sound
+
+        self.turns: list[WavTurn] = []
+        for turn in turns:
+            if isinstance(turn, str):
+                samples, info = read_sound(turn)
+                turn = WavTurn(turn, samples, info.rate)
+            self.turns.append(turn)
+        self._display = display
+        self._fast = fast
+        self._reply_timeout = reply_timeout
+        self._clock = clock
+        self._speaker_free_at = 0.0  # when the agent audio received so far ends playing
+        self._reply_started_at: float | None = None  # first agent audio since the last turn
+        self._out_bytes_per_second = 48000  # the call's output format, known once it starts
+        self.audio_bytes = 0
+        self.unanswered: list[str] = []  # files whose turn got no reply in time
+        self.statuses: list[tuple[str, str]] = []
+        self.transcripts: list[tuple[str, str]] = []
+
+    # -- the caller's side ---------------------------------------------------------------------
+
+    async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
+        """Speak each file as one turn, each after the previous reply; hang up after the last."""
+        from agentrun.audio import convert
+
+        fmt = call.input_format
+        self._out_bytes_per_second = call.output_format.bytes_per_second
+        await call.wait_idle()  # the greeting, when the agent has one
+        for number, turn in enumerate(self.turns, 1):
+            if turn.barge_in_ms is None:
+                await call.wait_idle()
+                await self._until_heard()
+            else:
+                await self._barge_in_point(turn.barge_in_ms)
+            audio = convert(turn.samples, turn.rate, encoding=fmt.encoding, to_rate=fmt.rate)
+            self._status("info", f"caller turn {number}/{len(self.turns)}: {turn.path} "
+                                 f"({turn.seconds:.1f} s)")
+            self._reply_started_at = None
+            mark = call.responses
+            async for chunk in self._stream(audio, fmt.bytes_for(CHUNK_MS)):
+                yield CallerAudio(chunk)
+            if call.manual_turns:
+                yield CallerTurnEnd()
+            else:
+                async for chunk in self._trailing_silence(call, mark):
+                    yield CallerAudio(chunk)
+            following = self.turns[number] if number < len(self.turns) else None
+            if following is not None and following.barge_in_ms is not None:
+                continue  # the next turn speaks over this reply: do not wait for its end
+            if not await call.wait_reply(mark, timeout=self._reply_timeout):
+                self.unanswered.append(turn.path)
+                self._status("error", f"no reply to {turn.path} within "
+                                      f"{self._reply_timeout:g} s")
+        await call.wait_idle()
+        await self._until_heard()
+
+    async def _stream(self, audio: bytes, chunk: int) -> AsyncIterator[bytes]:
+        """The audio in ``chunk``-byte pieces, each due ``CHUNK_MS`` after the previous one."""
+        start = self._clock()
+        for number, offset in enumerate(range(0, len(audio), chunk)):
+            if not self._fast:
+                await self._sleep_until(start + number * CHUNK_MS / 1000)
+            else:
+                await asyncio.sleep(0)  # let the session send and receive between chunks
+            yield audio[offset:offset + chunk]
+
+    async def _trailing_silence(self, call: CallControl, mark: int) -> AsyncIterator[bytes]:
+        """Silence after the speech until the server starts a reply (server VAD needs it)."""
+        fmt = call.input_format
+        step_ms = FAST_SILENCE_MS if self._fast else CHUNK_MS
+        chunk = fmt.silence(step_ms)
+        start = self._clock()
+        sent_ms = 0.0
+        while call.responses <= mark and sent_ms < MAX_TRAILING_SILENCE_S * 1000:
+            if self._fast:
+                await asyncio.sleep(0)
+            else:
+                await self._sleep_until(start + sent_ms / 1000)
+            yield chunk
+            sent_ms += step_ms
+            if self._fast:
+                # the server answers the silence asynchronously: give the receive loop a turn
+                # per chunk so a fast caller does not send seconds of silence into the reply
+                await asyncio.sleep(0.005)
+
+    async def _until_heard(self) -> None:
+        """Paced: wait until the agent audio received so far would have finished playing."""
+        if not self._fast:
+            await self._sleep_until(self._speaker_free_at)
+
+    async def _barge_in_point(self, ms: float) -> None:
+        """Wait until ``ms`` after the reply to the previous turn started playing."""
+        while self._reply_started_at is None:
+            await asyncio.sleep(CHUNK_MS / 1000)
+        await self._sleep_until(self._reply_started_at + ms / 1000)
+
+    async def _sleep_until(self, when: float) -> None:
+        delay = when - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    # -- what the caller hears and sees --------------------------------------------------------
+
+    def play_audio(self, audio: bytes, item_id: str) -> None:
+        """A virtual speaker: agent audio plays in real time, one reply after another."""
+        now = self._clock()
+        if self._reply_started_at is None:
+            self._reply_started_at = now
+        self.audio_bytes += len(audio)
+        seconds = len(audio) / self._out_bytes_per_second
+        self._speaker_free_at = max(self._speaker_free_at, now) + seconds
+
+    def stop_playback(self, reason: str) -> None:
+        """Barge-in: the virtual speaker falls silent at once."""
+        self._speaker_free_at = self._clock()
+        if self._display is not None:
+            self._display.stop_playback(reason)
+
+    def show_transcript(self, role: Literal["user", "agent"], text: str, final: bool,
+                        item_id: str) -> None:
+        """Keep final lines; pass everything to the display."""
+        if final:
+            self.transcripts.append((role, text))
+        if self._display is not None:
+            self._display.show_transcript(role, text, final, item_id)
+
+    def show_tool_call(self, call: ToolCallView) -> None:
+        """Pass tool calls to the display."""
+        if self._display is not None:
+            self._display.show_tool_call(call)
+
+    def show_status(self, level: Literal["debug", "info", "warning", "error"],
+                    message: str) -> None:
+        """Keep status lines; pass them to the display."""
+        self._status(level, message)
+
+    def _status(self, level: Any, message: str) -> None:
+        self.statuses.append((level, message))
+        if self._display is not None:
+            self._display.show_status(level, message)
