@@ -1,12 +1,16 @@
-<<<<<<< HEAD
-"""Fixtures for every test."""
+"""Fixtures for every test: a clean secret store, and real speech (espeak-ng) as WAV files."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import pathlib
+import subprocess
+from collections.abc import Callable, Iterator
 
+import numpy as np
 import pytest
 from agentrun._secrets import forget_all
+
+SpeechWav = Callable[..., pathlib.Path]
 
 
 @pytest.fixture(autouse=True)
@@ -16,19 +20,6 @@ def _forget_secrets() -> Iterator[None]:
     forget_all()
     yield
     forget_all()
-=======
-"""Fixtures shared by every test package: real speech, made by espeak-ng, as WAV files."""
-
-from __future__ import annotations
-
-import pathlib
-import subprocess
-from collections.abc import Callable
-
-import numpy as np
-import pytest
-
-SpeechWav = Callable[..., pathlib.Path]
 
 
 def make_speech(text: str, path: pathlib.Path, *, rate: int | None = None, channels: int = 1,
@@ -69,4 +60,3 @@ def speech_wav(tmp_path: pathlib.Path) -> SpeechWav:
     def make(text: str, name: str = "speech", **options: object) -> pathlib.Path:
         return make_speech(text, tmp_path / f"{name}.wav", **options)  # type: ignore[arg-type]
     return make
->>>>>>> 591abac (voice: microphone and speaker (io/_device.py on sounddevice, device-clocked playback with played-ms reports, barge-in drops the queue), WAV callers (--caller-wav, --fast), default voice mode with the reason for text mode first, --voice/--input-device/--output-device, agentrun devices; tests on a real PortAudio device (ALSA file plugin over FIFOs) and espeak-ng speech)
