@@ -20,7 +20,8 @@ SUPPORT = str(ROOT / "agents" / "support.yaml")
 
 
 def test_a_host_that_cannot_be_found_is_not_retried(agentrun: Any) -> None:
-    result = agentrun(SUPPORT, "--url", "ws://no-such-host.invalid/v1/realtime", input="hi\n")
+    result = agentrun(SUPPORT, "--text", "--url", "ws://no-such-host.invalid/v1/realtime",
+                      input="hi\n")
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert "retrying" not in result.stderr
@@ -33,7 +34,7 @@ def test_a_host_that_cannot_be_found_is_not_retried(agentrun: Any) -> None:
 def test_a_401_without_a_key_says_no_key_was_sent(agentrun: Any, simulator: Any) -> None:
     with simulator(api_key="the-key") as sim:
         url = sim.url
-        result = agentrun(SUPPORT, "--url", url, input="hi\n")
+        result = agentrun(SUPPORT, "--text", "--url", url, input="hi\n")
     assert result.returncode == 3
     assert result.stderr == (f"agentrun: the service at {url}?model=grok-voice-latest needs "
                              "an API key and none was sent (HTTP 401): set XAI_API_KEY\n")
@@ -44,8 +45,8 @@ def test_every_status_line_of_a_refused_connection_has_the_prefix(agentrun: Any)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = agentrun(SUPPORT, "--url", f"ws://127.0.0.1:{port}/v1/realtime", input="hi\n",
-                      timeout=60)
+    result = agentrun(SUPPORT, "--text", "--url", f"ws://127.0.0.1:{port}/v1/realtime",
+                      input="hi\n", timeout=60)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert lines and all(line.startswith("agentrun: ") for line in lines), lines
@@ -82,7 +83,7 @@ def test_a_url_model_reaches_the_server(agentrun: Any) -> None:
         thread = threading.Thread(target=answer, daemon=True)
         thread.start()
         url = f"ws://127.0.0.1:{port}/v1/realtime?model=grok-voice-beta"
-        result = agentrun(SUPPORT, "--url", url, input="hi\n")
+        result = agentrun(SUPPORT, "--text", "--url", url, input="hi\n")
         thread.join(10)
     assert requests == ["GET /v1/realtime?model=grok-voice-beta HTTP/1.1"]
     assert result.returncode == 1

@@ -81,7 +81,7 @@ def test_a_bad_caller_wav_is_one_line_and_exit_2_before_connecting(
     result = agentrun(agent(), "--caller-wav", str(good), "--caller-wav", str(bad))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{bad}: {message}"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"agentrun: {bad}: {message}"), result.stderr
     assert result.stdout == ""  # nothing connected: no greeting, no simulator notice
 
 
@@ -143,7 +143,7 @@ def test_on_a_terminal_without_the_audio_extra_text_mode_says_how_to_get_it(
     assert "agent: (simulated) You said: hello" in out
     code, out, err = on_a_terminal([agent(), "--voice"], env, b"")
     assert code == 2
-    assert err.strip() == ("the audio extra is not installed "
+    assert err.strip() == ("agentrun: the audio extra is not installed "
                            "(pip install 'agentrun-voice[audio]')")
 
 
@@ -157,7 +157,8 @@ def test_on_a_terminal_without_devices_text_mode_says_so(agent: Any,
                                    "devices` lists what PortAudio sees)")
     code, _, err = on_a_terminal([agent(), "--voice"], cli_env, b"")
     assert code == 2
-    assert err.strip() == "no microphone found (`agentrun devices` lists what PortAudio sees)"
+    assert err.strip() == ("agentrun: no microphone found (`agentrun devices` lists what "
+                           "PortAudio sees)")
     listing = subprocess.run([*AGENTRUN, "devices"], capture_output=True, text=True,
                              env=cli_env, timeout=60)
     assert listing.returncode == 0

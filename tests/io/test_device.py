@@ -167,7 +167,8 @@ def test_typed_lines_still_work_in_voice_mode(agent: str, card: Any,
         call.kill()
     assert code == 0, call.stderr
     assert call.stderr[0].startswith("agentrun: no XAI_API_KEY set")  # no text-mode line
-    assert "agentrun: speak, or type a line; Ctrl-D ends the call" in call.stderr
+    assert ("agentrun: speak, or type a line; /help lists commands; Ctrl-D or /quit ends the "
+            "call") in call.stderr
 
 
 RESAMPLED = """
@@ -274,12 +275,13 @@ def test_devices_lists_the_card_and_a_wrong_name_gets_did_you_mean(
                            timeout=60, input="")
     assert wrong.returncode == 2
     assert wrong.stderr.strip().splitlines() == [
-        "--input-device 'defualt': no input device has that name (did you mean 'default'?)"]
+        "agentrun: --input-device 'defualt': no input device has that name "
+        "(did you mean 'default'?)"]
     index = subprocess.run([sys.executable, "-m", "agentrun", agent, "--output-device", "99"],
                            capture_output=True, text=True, env=sound.env(env), timeout=60,
                            input="")
     assert index.returncode == 2
-    assert index.stderr.startswith("--output-device 99: no device has that index")
+    assert index.stderr.startswith("agentrun: --output-device 99: no device has that index")
 
 
 def test_a_microphone_that_stops_mid_call_is_one_line_and_the_call_goes_on(
