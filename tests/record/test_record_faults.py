@@ -34,7 +34,8 @@ def test_a_tool_that_raises_is_an_error_with_its_traceback(tmp_path: Path) -> No
     (error,) = report["errors"]
     assert error["source"] == "tool lookup_order" and error["traceback"] == entry["traceback"]
     markdown = (folder / "report.md").read_text()
-    assert "failed: tool lookup_order" in markdown
+    assert "| failed (see Errors) |" in markdown and "tool lookup_order: tool lookup_order [" \
+        in markdown
     assert "  Traceback (most recent call last):" in markdown
 
 

@@ -95,7 +95,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if tools:
         out += _table(["tool", "at", "latency", "outcome", "arguments", "output"],
                       [[t.get("name"), _s(t.get("start")), _s(t.get("latency")),
-                        "ok" if t.get("ok") else f"failed: {t.get('error') or ''}",
+                        "ok" if t.get("ok") else "failed (see Errors)",
                         t.get("arguments"), t.get("output")] for t in tools])
     else:
         out.append("None.")
