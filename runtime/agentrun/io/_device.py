@@ -66,6 +66,7 @@ class DeviceEndpoint:
         self._in: Any = None  # sounddevice streams, once started
         self._out: Any = None
         self._closing = False
+        self._speaker_lost = False
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._mic_blocks = 0
         self._mic_dropped = 0
@@ -255,6 +256,15 @@ class DeviceEndpoint:
 
     def _on_output_finished(self) -> None:
         self._lost("speaker", "agent audio is no longer played")
+        loop = self._loop
+        if not self._closing and loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._speaker_gone)
+
+    def _speaker_gone(self) -> None:
+        """Nothing will drain the queue any more: stop filling it."""
+        self._speaker_lost = True
+        self._queue.clear()
 
     def _lost(self, role: str, consequence: str) -> None:
         """PortAudio's thread: a stream ended that we did not stop (device lost)."""
@@ -274,7 +284,7 @@ class DeviceEndpoint:
         self.audio_bytes += len(audio)
         self._received_ms[item_id] = (self._received_ms.get(item_id, 0.0)
                                       + self.output_format.ms_of(len(audio)))
-        if self._out is None:
+        if self._out is None or self._speaker_lost:
             return
         if item_id != self._current_item and self._current_item is not None:
             self._queue.put(self._stereo(self._render.flush()), self._current_item)
