@@ -211,3 +211,34 @@ def test_a_recorded_browser_call_names_its_channel_caller_and_id(
     assert report["channel"] == "browser" and report["caller"] == "127.0.0.1"
     assert report["call_id"] == page.heard.ready["call_id"]
     assert report["audio"]["caller_seconds"] > 1.0  # the caller's words are in the record
+
+
+def test_a_push_to_talk_agent_hears_a_turn_when_the_page_releases_the_button(
+        served: Any, agents: Any, speech_wav: pathlib.Path) -> None:
+    """``turn_detection: manual``: the page is told, sends the microphone only while the
+    button is held, cuts the agent off when it is pressed, and ends the turn on release."""
+    (agents / "ptt.yaml").write_text(CLOCK_AGENT.replace(
+        "{type: server_vad, silence_duration_ms: 300}", "{type: manual}"))
+    speech = wav_to_session(str(speech_wav), encoding="pcm", rate=24000)
+    realtime = {"audio": {"chunk_ms": 20, "pace": "realtime"},
+                "responses": [{"say": "You asked something."}]}
+
+    async def main(server: Any) -> TalkClient:
+        async with TalkClient(server.url, "ptt") as page:
+            await page.start(24000)
+            await page.wait_for(lambda: len(page.heard.audio) >= 10)  # the greeting plays
+            await page.send('{"type": "interrupt"}')  # pressed while the agent speaks
+            await page.wait_for(lambda: page.heard.clears)
+            await page.speak(speech, 24000)
+            await page.send('{"type": "turn_end"}')  # released
+            await page.wait_for(lambda: "You asked something." in finals(page, "agent"))
+            await page.hangup()
+        return page
+
+    with served(scenario=realtime) as (server, sim):
+        page = asyncio.run(main(server))
+    assert page.heard.ready is not None and page.heard.ready["manual_turns"] is True
+    kinds = [e["type"] for e in sim.received]
+    assert "response.cancel" in kinds  # the greeting was cut off
+    assert "response.create" in kinds[kinds.index("input_audio_buffer.commit"):]
+    assert appended(sim) == speech  # at the agent's rate: byte for byte

@@ -236,3 +236,28 @@ def test_the_caller_can_hang_up_and_call_again_and_no_call_is_left_behind(
     calls = [line for line in metrics.splitlines()
              if line.startswith('agentrun_calls_total{agent="line",channel="browser"}')]
     assert calls and float(calls[0].rsplit(" ", 1)[1]) in (1.0, 2.0)
+
+
+def test_a_push_to_talk_agent_gets_a_hold_to_talk_button_and_the_space_bar(
+        served: Any, agents: pathlib.Path, page: Page) -> None:
+    (agents / "ptt.yaml").write_text(CLOCK_AGENT.replace(
+        "{type: server_vad, silence_duration_ms: 400}", "{type: manual}"))
+    with served(scenario={"responses": [{"say": "You asked something."}]}) as (server, sim):
+        page.goto(server.url + "/talk/ptt")
+        page.click("#call")
+        wait_js(page, "window.agentrunTalk.state === 'live'")
+        assert page.is_visible("#talk") and "hold" in page.inner_text("#status").lower()
+        page.wait_for_selector("#transcript li.agent >> text=Hello, this is the clock desk.")
+        sent_before = talk(page)["micFrames"]
+        time.sleep(0.5)
+        assert talk(page)["micFrames"] == sent_before  # nothing goes out while not held
+        page.keyboard.down("Space")  # hold through the looping question (about 4 s)
+        time.sleep(4.5)
+        page.keyboard.up("Space")
+        page.wait_for_selector("#transcript li.agent >> text=You asked something.")
+        assert talk(page)["state"] == "live"  # the space bar did not press "End the call"
+        page.click("#call")
+        wait_until(lambda: server.service.active_calls == 0)
+    kinds = [e["type"] for e in sim.received]
+    assert "input_audio_buffer.commit" in kinds
+    assert np.abs(np.frombuffer(appended(sim), dtype="<i2")).max() > 3000  # speech went out

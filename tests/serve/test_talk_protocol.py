@@ -9,10 +9,12 @@ from agentrun.serve._talk import (
     Audio,
     Hangup,
     Ignored,
+    Interrupt,
     Played,
     Start,
     TalkProtocol,
     TalkState,
+    TurnEnd,
 )
 
 
@@ -25,7 +27,9 @@ def started(rate: int = 24000) -> TalkProtocol:
 def test_start_then_audio_then_hangup() -> None:
     protocol = started(48000)
     assert protocol.state is TalkState.STARTED
+    assert protocol.receive('{"type": "interrupt"}') == Interrupt()
     assert protocol.receive(b"\x01\x02" * 960) == Audio(b"\x01\x02" * 960)
+    assert protocol.receive('{"type": "turn_end"}') == TurnEnd()
     assert protocol.receive('{"type": "hangup"}') == Hangup()
     assert isinstance(protocol.receive(b"\x00\x00"), Ignored)  # after the end
     assert protocol.ignored == 1
@@ -42,10 +46,10 @@ def test_a_start_with_a_bad_rate_starts_nothing(rate: object) -> None:
 def test_nothing_counts_before_start() -> None:
     protocol = TalkProtocol()
     for frame in (b"\x00\x01" * 160, '{"type": "played", "item_id": "x", "played_ms": 1}',
-                  '{"type": "hangup"}'):
+                  '{"type": "turn_end"}', '{"type": "interrupt"}', '{"type": "hangup"}'):
         assert isinstance(protocol.receive(frame), Ignored)
     assert protocol.state is TalkState.WAITING
-    assert protocol.ignored == 3
+    assert protocol.ignored == 5
 
 
 @pytest.mark.parametrize("frame", [
@@ -125,5 +129,6 @@ def test_outgoing_text_is_json_even_for_hostile_content() -> None:
     assert json.loads(frame) == {"type": "tool_call", "call_id": "c1", "name": name,
                                  "arguments": '{"a": 1}', "output": None, "ok": None}
     assert json.loads(protocol.error("busy", "All lines are busy."))["code"] == "busy"
-    assert json.loads(protocol.ready("WB1", name)) == {"type": "ready", "call_id": "WB1",
-                                                        "agent": name, "sample_rate": 24000}
+    assert json.loads(protocol.ready("WB1", name)) == {
+        "type": "ready", "call_id": "WB1", "agent": name, "sample_rate": 24000,
+        "manual_turns": False}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import secrets
 from collections import deque
@@ -30,9 +29,26 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from agentrun._secrets import redact
-from agentrun.io import AudioFormat, CallControl, CallerAudio, CallerInput, ToolCallView
+from agentrun.io import (
+    AudioFormat,
+    CallControl,
+    CallerAudio,
+    CallerInput,
+    CallerTurnEnd,
+    ToolCallView,
+)
 from agentrun.serve import _pages
-from agentrun.serve._talk import Audio, Hangup, Ignored, Played, Start, TalkProtocol
+from agentrun.serve._talk import (
+    Audio,
+    Hangup,
+    Ignored,
+    Interrupt,
+    Played,
+    Start,
+    TalkProtocol,
+    TurnEnd,
+)
+from agentrun.serve._web_policy import origin_allowed, transport_allowed
 
 if TYPE_CHECKING:
     from agentrun.agent import Agent
@@ -40,7 +56,7 @@ if TYPE_CHECKING:
     from agentrun.engine.session import SessionResult
     from agentrun.serve._service import Service
 
-__all__ = ["BrowserCall", "BrowserChannel", "origin_allowed", "transport_allowed"]
+__all__ = ["BrowserCall", "BrowserChannel"]
 
 _log = logging.getLogger("agentrun.serve.browser")
 
@@ -201,7 +217,7 @@ class BrowserCall:
         self._agent = agent
         self.ready = False  # the session is connected and the page was told
         self._max_outbox = int(max_outbox_seconds * self._rate * 2)
-        self._inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._inbox: asyncio.Queue[bytes | CallerTurnEnd | None] = asyncio.Queue()
         self._outbox: deque[tuple[str | bytes, bool]] = deque()  # (frame, part of audio)
         self._outbox_audio = 0  # bytes of agent audio in the outbox
         self._wake = asyncio.Event()
@@ -228,20 +244,25 @@ class BrowserCall:
 
         self._control = call
         self.ready = True
-        self.send(self._protocol.ready(self._call_id, self._agent))
+        self.send(self._protocol.ready(self._call_id, self._agent,
+                                       manual_turns=call.manual_turns))
         self._input, self._output = call.input_format, call.output_format
         self._to_session = StreamResampler(self._rate, self._input.rate)
         encoding = self._input.encoding
         while True:
-            pcm = await self._inbox.get()
-            # at the end, the resampler's filter still holds a few ms of the caller's words
-            audio = self._to_session.flush() if pcm is None else self._to_session.process(pcm)
+            item = await self._inbox.get()
+            # at a turn's end or the call's, the resampler's filter still holds a few ms of
+            # the caller's words: they go out first
+            audio = (self._to_session.process(item) if isinstance(item, bytes)
+                     else self._to_session.flush())
             if encoding != "pcm":
                 audio = encode(audio, encoding)
             if audio:
                 yield CallerAudio(audio)
-            if pcm is None:
+            if item is None:
                 return
+            if isinstance(item, CallerTurnEnd):
+                yield item
 
     def play_audio(self, audio: bytes, item_id: str) -> None:
         """Queue agent audio for the page, as PCM16 at the page's rate."""
@@ -360,6 +381,12 @@ class BrowserCall:
                 elif kind is Played:
                     if self._control is not None:
                         self._control.played(event.item_id, event.played_ms)  # type: ignore[union-attr]
+                elif kind is TurnEnd:
+                    if inbox.qsize() < MAX_INBOX:
+                        inbox.put_nowait(CallerTurnEnd())
+                elif kind is Interrupt:
+                    if self._control is not None:
+                        self._control.interrupt()
                 elif kind is Hangup:
                     self.hung_up_by_caller = True
                     break
@@ -434,73 +461,6 @@ def _formats(agent: Agent) -> tuple[AudioFormat, AudioFormat]:
     audio = agent.spec.audio
     return (AudioFormat(audio.input.format, audio.input.rate or 24000),
             AudioFormat(audio.output.format, audio.output.rate or 24000))
-
-
-# -- policy ------------------------------------------------------------------------------------
-
-def transport_allowed(conn: HTTPConnection, service: Service) -> bool:
-    """Whether the page or socket may be served on this connection.
-
-    Allowed: https/wss (TLS here, or a proxy that says ``X-Forwarded-Proto: https``), a
-    loopback client (the caller's audio never leaves the machine), or any client when the
-    operator passed ``--allow-insecure-http`` (``ServeOptions.allow_insecure_http``).
-    """
-    if getattr(service.options, "allow_insecure_http", False):
-        return True
-    if conn.url.scheme in ("https", "wss"):
-        return True
-    forwarded = conn.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    if forwarded in ("https", "wss"):
-        return True
-    return _is_loopback(conn.client.host if conn.client else "")
-
-
-def origin_allowed(conn: HTTPConnection, service: Service) -> bool:
-    """Whether a socket's ``Origin`` may place calls (RFC 6455 §10.2).
-
-    Allowed: the service's own origin (the ``Host`` or ``X-Forwarded-Host`` the browser
-    reached, or ``--public-url``), and every origin in ``ServeOptions.allowed_origins`` (``*``
-    allows any). A socket without an ``Origin`` (not a browser) is refused too: a client that
-    is not a browser can send the header.
-    """
-    origin = _origin(conn.headers.get("origin", ""))
-    if origin is None:
-        return False
-    allowed = list(getattr(service.options, "allowed_origins", ()) or ())
-    if "*" in allowed:
-        return True
-    if service.options.public_url:
-        allowed.append(service.options.public_url)
-    if origin in {_origin(a) for a in allowed}:
-        return True
-    scheme = origin[0]
-    for header in ("host", "x-forwarded-host"):
-        value = conn.headers.get(header, "").split(",")[0].strip()
-        if value and _origin(f"{scheme}://{value}") == origin:
-            return True
-    return False
-
-
-def _origin(text: str) -> tuple[str, str, int] | None:
-    """``scheme://host[:port]`` as (scheme, host, port) with the default port filled in."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(text.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _client(conn: HTTPConnection) -> str:

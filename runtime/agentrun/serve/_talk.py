@@ -13,12 +13,15 @@ Page → service:
 * binary: microphone audio, at most 1 s per frame (the page sends 20 ms).
 * ``{"type": "played", "item_id": "…", "played_ms": 1234}``: that much of an agent item's
   audio has played (the engine's account of what was heard, for barge-in).
+* ``{"type": "turn_end"}``: push-to-talk released (agents with ``turn_detection: manual``).
+* ``{"type": "interrupt"}``: the caller cut the agent off (push-to-talk pressed).
 * ``{"type": "hangup"}``: end the call (closing the socket does too).
 
 Service → page:
 
-* ``{"type": "ready", "call_id": "…", "agent": "…", "sample_rate": 48000}``: the call is
-  connected to the realtime service: the page may send the microphone.
+* ``{"type": "ready", "call_id": "…", "agent": "…", "sample_rate": 48000,
+  "manual_turns": false}``: the call is connected to the realtime service: the page may send
+  the microphone (with ``manual_turns``, only while the caller holds the talk button).
 * ``{"type": "audio", "item_id": "…"}``: the binary frames that follow belong to this agent
   item (sent when the item changes); binary: agent audio.
 * ``{"type": "clear", "reason": "…"}``: barge-in: drop every queued sample and fall silent now.
@@ -51,11 +54,13 @@ __all__ = [
     "Audio",
     "Hangup",
     "Ignored",
+    "Interrupt",
     "Played",
     "Start",
     "TalkEvent",
     "TalkProtocol",
     "TalkState",
+    "TurnEnd",
 ]
 
 MIN_RATE = 8000  # Hz: the lowest rate the page may declare
@@ -104,13 +109,23 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnEnd:
+    """``turn_end``: the caller released push-to-talk; the turn is over."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """``interrupt``: the caller cut the agent off (pressed push-to-talk while it spoke)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """A frame that carries nothing usable; ``reason`` says why (for a debug log)."""
 
     reason: str
 
 
-TalkEvent = Start | Audio | Played | Hangup | Ignored
+TalkEvent = Start | Audio | Played | TurnEnd | Interrupt | Hangup | Ignored
 
 
 class TalkProtocol:
@@ -129,6 +144,7 @@ class TalkProtocol:
         self._sent_ms: OrderedDict[str, float] = OrderedDict()  # item -> ms of audio sent
         self._lines: OrderedDict[str, str] = OrderedDict()  # item -> transcript so far
         self._handlers = {"start": self._on_start, "played": self._on_played,
+                          "turn_end": self._on_turn_end, "interrupt": self._on_interrupt,
                           "hangup": self._on_hangup}
 
     # -- in ------------------------------------------------------------------------------------
@@ -198,16 +214,22 @@ class TalkProtocol:
             return self._ignore("played for an item this call did not send")
         return Played(item_id, int(min(played, sent + _PLAYED_SLACK_MS)))
 
+    def _on_turn_end(self, message: dict[str, Any]) -> TalkEvent:
+        return TurnEnd()
+
+    def _on_interrupt(self, message: dict[str, Any]) -> TalkEvent:
+        return Interrupt()
+
     def _on_hangup(self, message: dict[str, Any]) -> TalkEvent:
         self.state = TalkState.ENDED
         return Hangup()
 
     # -- out -----------------------------------------------------------------------------------
 
-    def ready(self, call_id: str, agent: str) -> str:
-        """The frame that tells the page the call is on."""
+    def ready(self, call_id: str, agent: str, *, manual_turns: bool = False) -> str:
+        """The frame that tells the page the call is on (and whether it is push-to-talk)."""
         return _dump({"type": "ready", "call_id": call_id, "agent": agent,
-                      "sample_rate": self.sample_rate})
+                      "sample_rate": self.sample_rate, "manual_turns": manual_turns})
 
     def audio(self, pcm: bytes, item_id: str) -> list[str | bytes]:
         """Frames that play agent audio: an ``audio`` header when the item changes, then the
