@@ -122,7 +122,11 @@ def test_an_agent_name_cannot_inject_markup(served: Any, agents: Any) -> None:
     assert "&lt;/script&gt;" in index
 
 
-def test_the_agent_list_is_html_for_a_browser_and_json_otherwise(served: Any) -> None:
+def test_the_agent_list_is_html_for_a_browser_and_json_otherwise(served: Any,
+                                                                  agents: Any) -> None:
+    text = (agents / "line.yaml").read_text()
+    (agents / "line.yaml").write_text(text.replace(
+        "instructions:", "description: Orders & <deliveries>\ninstructions:", 1))
     with served() as (server, _):
         html = asyncio.run(get(server.url + "/", accept="text/html,application/xhtml+xml"))
         data = asyncio.run(get(server.url + "/")).json()
@@ -130,6 +134,7 @@ def test_the_agent_list_is_html_for_a_browser_and_json_otherwise(served: Any) ->
     assert html.headers["content-type"].startswith("text/html")
     assert '<a href="/talk/line">Test Line</a>' in html.text
     assert "/twilio/line" in html.text  # the other channels' URLs too
+    assert "Orders &amp; &lt;deliveries&gt;" in html.text  # the file's description, escaped
     assert "broken" not in html.text  # a file that fails its check is not listed
     assert any(url.endswith("/talk/line") for url in data["agents"]["line"]["urls"])
     assert unknown.status_code == 404 and "No agent named" in unknown.text
@@ -167,3 +172,19 @@ def test_mounted_in_another_app_the_links_and_the_socket_stay_inside_the_mount(
     assert '<a href="/voice/talk/line">Test Line</a>' in index.text
     assert page.status_code == 200
     assert talk.heard.ready is not None and talk.heard.audio
+
+
+def test_start_up_lines_warn_about_the_options_that_weaken_the_page(agents: Any) -> None:
+    from agentrun.serve import BrowserChannel, ServeOptions
+    from agentrun.serve._app import startup_lines
+
+    def warnings(**options: Any) -> list[str]:
+        lines = startup_lines(ServeOptions(agents, **options), [], [BrowserChannel()])
+        return [line for line in lines if line.startswith("WARNING") and "TWILIO" not in line]
+
+    assert warnings() == []
+    assert warnings(allowed_origins=["https://www.example.com"]) == []
+    (insecure,) = warnings(allow_insecure_http=True)
+    assert "UNENCRYPTED" in insecure
+    (anyone,) = warnings(allowed_origins=["*"])
+    assert "ANY web site" in anyone

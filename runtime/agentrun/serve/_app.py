@@ -184,4 +184,8 @@ def startup_lines(options: ServeOptions, events: Sequence[Any], channels: Sequen
         lines.append(f"WARNING: {TWILIO_TOKEN_ENV} is not set: Twilio webhook signatures are "
                      "NOT checked, so ANYONE who can reach this service can place calls (and "
                      f"spend your realtime minutes). Set {TWILIO_TOKEN_ENV} before exposing it.")
+    for channel in channels:  # a channel's own warnings (e.g. the browser's security options)
+        warnings = getattr(channel, "warnings", None)
+        if warnings is not None:
+            lines.extend(warnings(options))
     return lines

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from agentrun.agent import Agent
     from agentrun.audio import StreamResampler
     from agentrun.engine.session import SessionResult
-    from agentrun.serve._service import Service
+    from agentrun.serve._service import ServeOptions, Service
 
 __all__ = ["BrowserCall", "BrowserChannel"]
 
@@ -112,6 +112,19 @@ class BrowserChannel:
     def describe(self, stem: str, base_url: str) -> list[str]:
         """The talk page's URL."""
         return [f"browser: talk page {base_url}{self.prefix}/{stem}"]
+
+    def warnings(self, options: ServeOptions) -> list[str]:
+        """Start-up warnings for options that weaken the page's security."""
+        lines = []
+        if options.allow_insecure_http:
+            lines.append("WARNING: --allow-insecure-http: talk pages are served over plain HTTP "
+                         "to any client, so callers' microphone audio crosses the network "
+                         "UNENCRYPTED. Use it on a network you trust only.")
+        if "*" in options.allowed_origins:
+            lines.append("WARNING: --allow-origin '*': ANY web site can open calls on this "
+                         "service from its visitors' browsers (and spend your realtime "
+                         "minutes). List the sites that embed the call instead.")
+        return lines
 
     # -- the page ------------------------------------------------------------------------------
 

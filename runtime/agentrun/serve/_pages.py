@@ -94,7 +94,9 @@ def index(service: Service, request: Request, prefix: str) -> Response:
         path = str(request.url_for("agentrun_talk", agent=stem).path)
         other = [line for channel in channels if getattr(channel, "name", "") != "browser"
                  for line in channel.describe(stem, base)]
-        extra = "".join(f'<br><span class="muted">{html.escape(line)}</span>' for line in other)
+        about = getattr(agent.spec, "description", "") or ""
+        extra = (f"<br>{html.escape(about)}" if about else "") + "".join(
+            f'<br><span class="muted">{html.escape(line)}</span>' for line in other)
         items.append(f'<li><a href="{html.escape(path)}">{html.escape(agent.name)}</a> '
                      f'<span class="muted">({html.escape(stem)})</span>{extra}</li>')
     listing = (f"<ul>{''.join(items)}</ul>" if items else
