@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import soundfile
 
 AGENTRUN = [sys.executable, "-m", "agentrun"]
@@ -163,3 +165,33 @@ def test_a_call_interrupted_with_ctrl_c_still_leaves_a_whole_record(tmp_path: Pa
     assert soundfile.info(str(folder / "audio.wav")).frames > 0
     listing = agentrun(tmp_path, "report", "records")
     assert listing.stdout.splitlines()[-1].endswith("| interrupted |")
+
+
+def test_a_call_made_with_recorded_speech_is_recorded_with_that_speech(
+        tmp_path: Path, speech_wav: Any) -> None:
+    from agentrun.audio import wav_to_session
+
+    first = speech_wav("Where is my order?", name="q1")
+    second = speech_wav("Thank you, goodbye.", name="q2", rate=8000, channels=2)
+    agent = write_agent(tmp_path, "turn_detection: {type: server_vad, silence_duration_ms: "
+                                  "400}\n")
+    result = agentrun(tmp_path, str(agent), "--caller-wav", str(first), "--caller-wav",
+                      str(second), "--record", "records")
+    assert result.returncode == 0, result.stderr
+    (folder,) = calls_in(tmp_path / "records")
+    report = json.loads((folder / "report.json").read_text())
+    assert report["channel"] == "wav" and len(report["turns"]) == 2
+    lines = [json.loads(line) for line in (folder / "transcript.jsonl").read_text().splitlines()]
+    users = [line for line in lines if line["role"] == "user"]
+    for turn, user in zip(report["turns"], users, strict=True):
+        reply = turn["agent"]
+        assert reply is not None and turn["latency"] > 0
+        assert abs(turn["latency"] - (reply["start"] - user["end"])) < 0.0015
+    frames, rate = soundfile.read(folder / "audio.wav", dtype="int16", always_2d=True)
+    left, right = frames[:, 0], frames[:, 1]
+    # the first file, converted as the caller sent it, is on the left sample by sample
+    spoken = np.frombuffer(wav_to_session(str(first), encoding="pcm", rate=24000), "<i2")
+    offset = int(np.flatnonzero(left)[0]) - int(np.flatnonzero(spoken)[0])
+    assert np.array_equal(left[offset:offset + len(spoken)], spoken)
+    assert users[0]["start"] >= round(offset / rate, 3) - 0.001
+    assert right[offset + len(spoken):].any()  # the agent answered after it
