@@ -68,6 +68,7 @@ class FileSoundCard:
             fcntl.fcntl(fd, F_SETPIPE_SZ, 4096)
         self.speaker_rate, self.microphone_rate = speaker_rate, microphone_rate
         self.played = bytearray()
+        self.background = b""  # PCM16 the microphone repeats when nothing is said (else silence)
         self._to_say: queue.Queue[bytes] = queue.Queue()
         self.microphone_paused = threading.Event()
         self._stop = threading.Event()
@@ -99,23 +100,26 @@ class FileSoundCard:
 
     def _speak(self) -> None:
         block = self.microphone_rate * 2 // 50
-        pending = b""
+        pending = bytearray()
+        background = 0  # where in ``self.background`` the next filler block starts
         due = time.monotonic()
         while not self._stop.is_set():
             if self.microphone_paused.is_set():
                 time.sleep(0.02)
                 due = time.monotonic()
                 continue
-            if len(pending) < block:
+            while len(pending) < block:
                 try:
                     pending += self._to_say.get_nowait()
-                except queue.Empty:
-                    pending += bytes(block - len(pending))  # silence between utterances
+                except queue.Empty:  # between utterances: the background (or silence)
+                    filler = self.background[background:background + block - len(pending)]
+                    background = (background + len(filler)) % max(1, len(self.background))
+                    pending += filler or bytes(block - len(pending))
             try:
                 os.write(self._microphone, pending[:block])
             except OSError:  # non-blocking once closing
                 break
-            pending = pending[block:]
+            del pending[:block]
             due += 0.02
             time.sleep(max(0.0, due - time.monotonic()))
 

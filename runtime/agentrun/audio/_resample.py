@@ -14,7 +14,11 @@ import soxr
 
 __all__ = ["StreamResampler", "resample", "resample_array"]
 
-_QUALITY = "HQ"  # soxr's default: 20-bit precision, passband to 91% of Nyquist
+_QUALITY = "HQ"  # whole buffers: soxr's default, 20-bit precision, flat to 91% of Nyquist
+# Live streams: soxr's HQ filter works in blocks of ~160 ms and holds ~110 ms (48 <-> 8 kHz),
+# too much for a microphone or a speaker; MQ is as flat for speech (16-bit precision, fine for
+# PCM16) and holds 15-30 ms. LQ would hold less but cuts 3.4 kHz by 8 dB at 8 kHz.
+_STREAM_QUALITY = "MQ"
 
 
 def resample_array(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -71,18 +75,23 @@ class StreamResampler:
         from_rate: input rate, Hz.
         to_rate: output rate, Hz.
         channels: interleaved channels per frame.
+        quality: soxr's recipe: ``MQ`` (default: flat for speech, 15-30 ms of delay, for live
+            audio) or ``HQ``/``VHQ`` (more precision, ~100 ms of delay, for offline streams).
 
     Raises:
-        ValueError: a rate or the channel count is not positive.
+        ValueError: a rate or the channel count is not positive, or an unknown quality.
     """
 
-    def __init__(self, from_rate: int, to_rate: int, *, channels: int = 1) -> None:
+    def __init__(self, from_rate: int, to_rate: int, *, channels: int = 1,
+                 quality: str = _STREAM_QUALITY) -> None:
+        if quality not in ("VHQ", "HQ", "MQ", "LQ"):
+            raise ValueError(f"unknown resampler quality {quality!r} (VHQ, HQ, MQ or LQ)")
         if from_rate <= 0 or to_rate <= 0 or channels <= 0:
             raise ValueError(f"bad stream: {from_rate} -> {to_rate} Hz, {channels} channels")
         self.from_rate, self.to_rate, self.channels = from_rate, to_rate, channels
         self._stream = (None if from_rate == to_rate else
                         soxr.ResampleStream(from_rate, to_rate, channels, dtype="int16",
-                                            quality=_QUALITY))
+                                            quality=quality))
 
     @property
     def delay_ms(self) -> float:

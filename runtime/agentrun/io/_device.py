@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["DeviceEndpoint"]
 
 BLOCK_MS = 20  # capture block: what one caller audio chunk holds
+# playback block: barge-in silences the speaker within one of these; smaller blocks cost a
+# Python callback each (some hosts, e.g. ALSA plugins, would otherwise ask every ~1 ms)
+PLAYBACK_BLOCK_MS = 10
+REPORT_S = 0.05  # played-ms reports to the engine: at most this often (and at each reply's end)
 STALL_S = 2.0  # a microphone silent (no blocks at all) this long has stopped
 MAX_CAPTURE_BACKLOG = 250  # blocks (5 s) waiting for the loop; older ones are dropped
 _DONE = object()  # the text console's end of input
@@ -75,7 +79,10 @@ class DeviceEndpoint:
         self._queue = PlaybackQueue()
         self._received_ms: dict[str, float] = {}
         self._reported: dict[str, int] = {}
+        self._unreported: dict[str, Progress] = {}  # device thread only
+        self._reported_at = 0.0
         self._current_item: str | None = None
+        self._render_pending = False  # the resampler holds audio of the current item
         self.devices: tuple[DeviceInfo | None, DeviceInfo | None] = (None, None)
         self.rates: tuple[int, int] = (0, 0)
         self.audio_bytes = 0
@@ -115,7 +122,8 @@ class DeviceEndpoint:
                 callback=self._on_capture, finished_callback=self._on_input_finished)
             self._out = sd.RawOutputStream(
                 device=speaker.index, samplerate=out_rate, channels=out_channels, dtype="int16",
-                latency="low", callback=self._on_playback,
+                blocksize=out_rate * PLAYBACK_BLOCK_MS // 1000, latency="low",
+                callback=self._on_playback,
                 finished_callback=self._on_output_finished)
             self._last_block = time.monotonic()
             self._in.start()
@@ -185,8 +193,9 @@ class DeviceEndpoint:
         typed = asyncio.get_running_loop().create_task(self._typed(call), name="agentrun-typed")
         try:
             while True:
-                try:
-                    item = await asyncio.wait_for(self._inbox.get(), STALL_S)
+                try:  # (asyncio.timeout: no task per block, as wait_for would make)
+                    async with asyncio.timeout(STALL_S):
+                        item = await self._inbox.get()
                 except TimeoutError:
                     self._check_stall()
                     continue
@@ -286,15 +295,17 @@ class DeviceEndpoint:
                                       + self.output_format.ms_of(len(audio)))
         if self._out is None or self._speaker_lost:
             return
-        if item_id != self._current_item and self._current_item is not None:
-            self._queue.put(self._stereo(self._render.flush()), self._current_item)
+        if item_id != self._current_item:
+            self._flush_render()  # the previous item's tail, tagged with it
         self._current_item = item_id
         pcm = decode(audio, self.output_format.encoding)
         self._queue.put(self._stereo(self._render.process(pcm)), item_id)
+        self._render_pending = self.rates[1] != self.output_format.rate
 
     def _flush_render(self) -> None:
-        if self._current_item is not None:
+        if self._current_item is not None and self._render_pending:
             self._queue.put(self._stereo(self._render.flush()), self._current_item)
+        self._render_pending = False
 
     def _stereo(self, pcm: bytes) -> bytes:
         if self._out_channels == 1 or not pcm:
@@ -309,20 +320,30 @@ class DeviceEndpoint:
         self._queue.clear()
         if self._out is not None:
             self._render.clear()  # nor may the resampler's few buffered milliseconds play
+        self._render_pending = False
         self._console.stop_playback(reason)
 
     def _on_playback(self, outdata: Any, frames: int, when: Any, status: Any) -> None:
         """PortAudio's thread: fill the device buffer from the queue (silence when empty)."""
         audio, progress = self._queue.pull(len(outdata))
         outdata[:] = audio
+        if not progress:
+            return
+        for step in progress:  # the latest per item; sent at most every REPORT_S
+            self._unreported[step.item_id] = step
+        now = time.monotonic()
+        if now - self._reported_at < REPORT_S and not any(p.drained for p in progress):
+            return
         loop = self._loop
-        if progress and loop is not None and not self._closing:
+        if loop is not None and not self._closing:
             try:  # report when the buffer reaches the speaker, not when it is handed over
                 delay = max(0.0, min(0.5, when.outputBufferDacTime - when.currentTime))
             except (AttributeError, TypeError):
                 delay = 0.0
+            batch, self._unreported = list(self._unreported.values()), {}
+            self._reported_at = now
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._report_later, progress, delay)
+                loop.call_soon_threadsafe(self._report_later, batch, delay)
 
     def _report_later(self, progress: list[Progress], delay: float) -> None:
         if self._loop is not None:
@@ -334,6 +355,10 @@ class DeviceEndpoint:
             return
         per_ms = self.rates[1] * self._out_frame / 1000
         for step in progress:
+            if step.drained and step.item_id == self._current_item and self._render_pending:
+                # the speaker caught up with the reply: let out the last few milliseconds the
+                # resampler still holds (else they wait for the next reply)
+                self._flush_render()
             received = self._received_ms.get(step.item_id, 0.0)
             played = received if step.drained else min(received, step.taken_bytes / per_ms)
             ms = int(played)

@@ -49,7 +49,8 @@ class PlaybackQueue:
         self._lock = threading.Lock()
         self._chunks: deque[tuple[str, memoryview]] = deque()
         self._size = 0
-        self._taken: dict[str, int] = {}
+        self._queued: dict[str, int] = {}  # bytes still queued per item
+        self._taken: dict[str, int] = {}  # bytes handed to the device per item
         self.overflowed_bytes = 0
 
     @property
@@ -69,15 +70,20 @@ class PlaybackQueue:
         with self._lock:
             self._chunks.append((item_id, memoryview(audio)))
             self._size += len(audio)
+            self._queued[item_id] = self._queued.get(item_id, 0) + len(audio)
             while self._size > self.max_bytes and len(self._chunks) > 1:
-                dropped = self._chunks.popleft()[1]
+                dropped_item, dropped = self._chunks.popleft()
                 self._size -= len(dropped)
+                self._queued[dropped_item] -= len(dropped)
+                if not self._queued[dropped_item]:
+                    del self._queued[dropped_item]
                 self.overflowed_bytes += len(dropped)
 
     def pull(self, nbytes: int) -> tuple[bytes, list[Progress]]:
         """Take the next ``nbytes`` for the device, padded with silence (zeros) when short.
 
-        Called from the device's thread once per device buffer.
+        Called from the device's thread once per device buffer, so it costs the same however
+        much is queued.
 
         Args:
             nbytes: the device buffer's size in bytes.
@@ -86,6 +92,8 @@ class PlaybackQueue:
             Exactly ``nbytes`` of audio, and the progress of each item the buffer touched, in
             order.
         """
+        if not self._chunks:  # nothing queued (most of a call): no lock, no copy
+            return bytes(nbytes), []
         out = bytearray()
         touched: dict[str, int] = {}
         with self._lock:
@@ -99,17 +107,21 @@ class PlaybackQueue:
                 else:
                     self._chunks[0] = (item_id, chunk[need:])
                 self._size -= len(piece)
+                self._queued[item_id] -= len(piece)
                 taken = self._taken.get(item_id, 0) + len(piece)
                 self._taken[item_id] = taken
                 touched[item_id] = taken
-            pending = {item for item, _ in self._chunks}
+            progress = [Progress(item, taken, self._queued[item] == 0)
+                        for item, taken in touched.items()]
+            for item in touched:
+                if self._queued[item] == 0:
+                    del self._queued[item]
             if len(self._taken) > 64:  # keep the counts of recent items only
                 for old in list(self._taken)[:-16]:
-                    if old not in pending:
+                    if old not in self._queued:
                         del self._taken[old]
         if len(out) < nbytes:
             out += bytes(nbytes - len(out))
-        progress = [Progress(item, taken, item not in pending) for item, taken in touched.items()]
         return bytes(out), progress
 
     def clear(self) -> int:
@@ -121,5 +133,6 @@ class PlaybackQueue:
         with self._lock:
             dropped = self._size
             self._chunks.clear()
+            self._queued.clear()
             self._size = 0
         return dropped
