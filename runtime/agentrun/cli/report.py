@@ -7,6 +7,7 @@ Problems are ``RecordError`` (one line, exit code 2), reported by the group in `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -55,7 +56,7 @@ def report(path: Path) -> None:
     if not calls:
         raise RecordError(f"{path}: no call records here",
                           hint="give a folder made by --record DIR, or one call folder in it")
-    rows = []
+    rows: list[tuple[Path, dict[str, Any] | None]] = []
     for folder in calls:
         try:
             rows.append((folder, load_report(folder)))

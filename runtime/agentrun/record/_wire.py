@@ -114,7 +114,7 @@ def wire_line(t: float, direction: str, text: str,
             except ValueError:
                 event = None
             # only where the protocol puts audio: a long word in a transcript "delta" is text
-            if isinstance(event, dict) and _AUDIO_FIELDS.get(event.get("type")) == field \
+            if isinstance(event, dict) and _AUDIO_FIELDS.get(str(event.get("type"))) == field \
                     and '"audio"' not in small:
                 if "\n" in small or "\r" in small:  # pretty-printed: one line it must be
                     small = _dumps(event)
