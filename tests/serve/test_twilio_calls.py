@@ -148,3 +148,27 @@ def test_keypad_digits_reach_the_model(served: Any) -> None:
 
     with served() as (server, sim):
         asyncio.run(main(server, sim))
+
+
+def test_record_writes_each_phone_call_with_channel_caller_and_call_id(
+        served: Any, tmp_path: Any, speech_ulaw: bytes) -> None:
+    records = tmp_path / "records"
+
+    async def main(server: Any) -> None:
+        stream = await placed_call(server.url, "line", call_sid(21), "+4930999888")
+        async with stream:
+            await stream.start()
+            await stream.wait_for(lambda: stream.heard.media)
+            await stream.speak(speech_ulaw[:4000], paced=False)
+            await stream.silence(600, paced=False)
+            await stream.stop()
+            await asyncio.wait_for(stream.closed, 20)
+
+    with served(record=str(records)) as (server, _):
+        asyncio.run(main(server))
+    (report_file,) = records.glob("*/report.json")
+    report = json.loads(report_file.read_text())
+    assert report["channel"] == "twilio"
+    assert report["caller"] == "+4930999888"
+    assert report["call_id"] == call_sid(21)
+    assert (report_file.parent / "audio.wav").stat().st_size > 44

@@ -217,10 +217,15 @@ class MediaStream:
         return Media(audio)
 
     def _on_mark(self, message: dict[str, Any]) -> StreamEvent:
-        entry = self._marks.pop(str(message["mark"]["name"]), None)
-        if entry is None:
-            return self._ignore("a mark we did not send, or one cleared")
-        return Marked(*entry)
+        name = str(message["mark"]["name"])
+        entry = self._marks.pop(name, None)
+        if entry is not None:
+            return Marked(*entry)
+        if name.isdigit() and int(name) <= self._seq:
+            # Twilio echoes every pending mark when a clear empties its buffer: normal, and
+            # not evidence of what was heard (so not counted as bad input either)
+            return Ignored("a mark echoed after clear")
+        return self._ignore("a mark we did not send")
 
     def _on_dtmf(self, message: dict[str, Any]) -> StreamEvent:
         digit = str(message["dtmf"]["digit"])
