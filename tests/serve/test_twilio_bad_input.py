@@ -179,7 +179,9 @@ def test_a_client_that_stops_reading_is_dropped_without_hurting_other_calls(
         stuck.transport.abort()
         return healthy, None
 
-    with served(channels=[TwilioChannel(max_outbox=500)]) as (server, _):
+    # 200 ms deltas: the socket's buffers fill with five times fewer messages
+    with served(scenario={"audio": {"chunk_ms": 200}},
+                channels=[TwilioChannel(max_outbox=500)]) as (server, _):
         healthy, _ = asyncio.run(main(server))
         assert server.service.active_calls == 0
     assert healthy.heard.media
