@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import struct
@@ -268,3 +269,29 @@ def test_a_channel_whose_output_fails_does_not_end_the_call() -> None:
     assert any("play_audio: the speaker was unplugged" in m for m in errors)
     assert any("show_transcript" in m for m in errors)
     assert all(m.endswith("the call goes on") for m in errors)
+
+
+def test_a_call_cancelled_from_outside_ends_as_interrupted_for_its_observers() -> None:
+    recorder = Recorder()
+
+    class Waiting(NullEndpoint):
+        async def caller(self, call: CallControl) -> AsyncIterator[CallerInput]:
+            await call.wait_idle()
+            yield CallerText("hello")
+            await asyncio.Event().wait()  # never hangs up by itself
+
+    async def main() -> None:
+        async with Simulator() as sim:
+            session = Session.for_url(config(), sim.url, api_key=None, endpoint=Waiting(),
+                                      observers=[recorder])
+            task = asyncio.create_task(session.run())
+            while not recorder.of(PlayAudio):
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    ended = recorder.of(CallEnded)
+    assert len(ended) == 1
+    assert (ended[0].result.exit_code, ended[0].result.reason) == (130, "interrupted")

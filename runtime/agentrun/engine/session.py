@@ -210,6 +210,10 @@ class Session:
             finally:
                 self._tg = None
                 await self._transport.aclose()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # stopped from outside (Ctrl-C, a service shutting down): interrupted, not failed
+            self._result.exit_code, self._result.reason = 130, "interrupted"
+            raise
         except BaseException as exc:
             self._result.exit_code = getattr(exc, "exit_code", 1)
             self._result.reason = str(exc) or type(exc).__name__
