@@ -110,9 +110,12 @@ class _RealtimeUrl(click.ParamType):  # type: ignore[type-arg]  # generic only i
 _RUN_HELP = """Talk to the agent in FILE (a YAML agent file).
 
 \b
-Each line you type is one turn; the agent's reply streams back as `agent: …` lines.
-End the call with Ctrl-D (or end of a piped input): the current reply, including any
-tool calls, finishes first. Status lines go to stderr, the conversation to stdout.
+With the audio extra, a microphone and a speaker, and a terminal, you talk: speak, and
+the agent answers on the speaker (typed lines still work). Otherwise it is a text call
+and the first status line says why. Each line you type is one turn; the agent's reply
+streams back as `agent: …` lines. End the call with Ctrl-D (or end of a piped input):
+the current reply, including any tool calls, finishes first. Status lines go to stderr,
+the conversation to stdout.
 
 \b
 Without XAI_API_KEY (and without --url) agentrun starts its embedded simulator: the
@@ -127,6 +130,9 @@ Examples:
   agentrun agents/support.yaml --dry-run             show the session.update, send nothing
   agentrun agents/support.yaml --url ws://127.0.0.1:8765/v1/realtime
   agentrun agents/support.yaml --record records      keep transcript, audio and report
+  agentrun agents/support.yaml --voice --input-device usb     talk through a USB headset
+  agentrun agents/support.yaml --caller-wav q1.wav --caller-wav q2.wav --fast
+                                                     call it with recorded speech
 """
 
 

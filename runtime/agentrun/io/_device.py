@@ -72,7 +72,6 @@ class DeviceEndpoint:
         self._closing = False
         self._speaker_lost = False
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
-        self._mic_blocks = 0
         self._mic_dropped = 0
         self._last_block = 0.0
         self._stalled = False
@@ -168,6 +167,11 @@ class DeviceEndpoint:
             while self._queue.queued_bytes and time.monotonic() < deadline \
                     and self._out is not None and self._out.active:
                 await asyncio.sleep(BLOCK_MS / 1000)
+            if self._out is not None and self._out.active:
+                # the last block handed over still has to leave the device's buffer
+                with contextlib.suppress(Exception):
+                    await asyncio.sleep(min(0.5, float(self._out.latency))
+                                        + PLAYBACK_BLOCK_MS / 1000)
         self.close()
 
     def close(self) -> None:
