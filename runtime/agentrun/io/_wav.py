@@ -37,6 +37,7 @@ __all__ = ["WavCaller", "WavTurn"]
 CHUNK_MS = 20  # what a microphone or a phone line delivers per packet
 MAX_TRAILING_SILENCE_S = 10.0  # no reply after this much silence: the server heard no speech
 FAST_SILENCE_MS = 100  # fast mode sends trailing silence in bigger chunks, yielding between
+FAST_SILENCE_BURST_MS = 2000  # fast mode: this much trailing silence at once, the rest paced
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,23 +149,27 @@ class WavCaller:
             yield audio[offset:offset + chunk]
 
     async def _trailing_silence(self, call: CallControl, mark: int) -> AsyncIterator[bytes]:
-        """Silence after the speech until the server starts a reply (server VAD needs it)."""
+        """Silence after the speech until the server starts a reply (server VAD needs it).
+
+        Fast: the first ``FAST_SILENCE_BURST_MS`` go at once (a server that judges silence by
+        its audio clock, as the simulator does, answers right away), the rest in real time (a
+        server that waits for wall-clock silence still hears it). Paced: all in real time.
+        """
         fmt = call.input_format
-        step_ms = FAST_SILENCE_MS if self._fast else CHUNK_MS
-        chunk = fmt.silence(step_ms)
         start = self._clock()
         sent_ms = 0.0
         while call.responses <= mark and sent_ms < MAX_TRAILING_SILENCE_S * 1000:
-            if self._fast:
-                await asyncio.sleep(0)
-            else:
+            burst = self._fast and sent_ms < FAST_SILENCE_BURST_MS
+            step_ms = FAST_SILENCE_MS if burst else CHUNK_MS
+            if not burst:
                 await self._sleep_until(start + sent_ms / 1000)
-            yield chunk
+            yield fmt.silence(step_ms)
             sent_ms += step_ms
-            if self._fast:
-                # the server answers the silence asynchronously: give the receive loop a turn
-                # per chunk so a fast caller does not send seconds of silence into the reply
+            if burst:
+                # the server answers asynchronously: give the receive loop a turn per chunk,
+                # so a fast caller does not send seconds of silence into the reply
                 await asyncio.sleep(0.005)
+                start = self._clock() - sent_ms / 1000  # real time goes on from here
 
     async def _until_heard(self) -> None:
         """Paced: wait until the agent audio received so far would have finished playing."""
