@@ -128,23 +128,33 @@ def on_a_terminal(args: list[str], env: dict[str, str], typed: bytes) -> tuple[i
     return proc.returncode, out.decode(), err.decode()
 
 
-def test_on_a_terminal_without_the_audio_extra_text_mode_says_how_to_get_it(
-        tmp_path: pathlib.Path, agent: Any, cli_env: dict[str, str]) -> None:
-    hidden = tmp_path / "no-extra"
-    hidden.mkdir()
+@pytest.mark.parametrize(("module", "reason"), [
     # what Python finds when sounddevice is not installed
-    (hidden / "sounddevice.py").write_text("raise ModuleNotFoundError(\"No module named "
-                                           "'sounddevice'\", name='sounddevice')\n")
+    ("raise ModuleNotFoundError(\"No module named 'sounddevice'\", name='sounddevice')\n",
+     "the audio extra is not installed (pip install 'agentrun-voice[audio]')"),
+    # what sounddevice raises when the PortAudio library is not on the system
+    ("raise OSError('PortAudio library not found')\n",
+     "the PortAudio library is missing (install it: `sudo apt-get install libportaudio2` "
+     "(Debian/Ubuntu), `sudo dnf install portaudio` (Fedora))"),
+])
+def test_on_a_terminal_without_the_audio_extra_or_portaudio_text_mode_says_what_to_do(
+        tmp_path: pathlib.Path, agent: Any, cli_env: dict[str, str], module: str,
+        reason: str) -> None:
+    hidden = tmp_path / "no-audio"
+    hidden.mkdir()
+    (hidden / "sounddevice.py").write_text(module)
     env = {**cli_env, "PYTHONPATH": str(hidden)}
     code, out, err = on_a_terminal([agent()], env, b"hello\n")
     assert code == 0, err
-    assert err.splitlines()[0] == ("agentrun: text mode: the audio extra is not installed "
-                                   "(pip install 'agentrun-voice[audio]')")
+    assert err.splitlines()[0] == f"agentrun: text mode: {reason}"
     assert "agent: (simulated) You said: hello" in out
     code, out, err = on_a_terminal([agent(), "--voice"], env, b"")
     assert code == 2
-    assert err.strip() == ("agentrun: the audio extra is not installed "
-                           "(pip install 'agentrun-voice[audio]')")
+    assert err.strip() == f"agentrun: {reason}"
+    listing = subprocess.run([*AGENTRUN, "devices"], capture_output=True, text=True, env=env,
+                             timeout=60)
+    assert listing.returncode == 2
+    assert listing.stderr.strip() == f"agentrun: {reason}" and listing.stdout == ""
 
 
 @pytest.mark.skipif(os.path.exists("/dev/snd"), reason="this machine has sound hardware")
