@@ -33,3 +33,11 @@ def test_the_example_agents_tests_pass(invoke: Invoke, tmp_path: Path,
     assert len(lines) - 1 >= 8
     assert lines[-1].startswith(f"{len(lines) - 1} passed in ")
     assert (tmp_path / "agents.xml").is_file()
+
+
+def test_serving_the_agents_folder_serves_agents_not_their_tests() -> None:
+    from agentrun.serve import AgentRegistry
+
+    files = [path.name for path in AgentRegistry(REPO / "agents").files()]
+    assert "support.yaml" in files
+    assert not [name for name in files if name.endswith(".test.yaml")]

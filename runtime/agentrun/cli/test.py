@@ -68,7 +68,8 @@ def _limit(text: str | None) -> float | None:
 @main.command("test", help=_HELP, epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("-k", "keywords", multiple=True, metavar="NAME",
-              help="Only scenarios whose name contains NAME (repeatable; case is ignored).")
+              help="Only scenarios whose name (or FILE::NAME) contains NAME (repeatable; case "
+                   "is ignored).")
 @click.option("--live", is_flag=True,
               help="Talk to Grok (needs XAI_API_KEY); scripted model lines are ignored.")
 @click.option("--url", metavar="URL",

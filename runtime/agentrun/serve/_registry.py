@@ -99,8 +99,10 @@ class AgentRegistry:
             return [self.root]
         if not self.root.is_dir():
             return []
+        # NAME.test.yaml beside an agent holds its conversation tests (agentrun test), not an agent
         return sorted(p for p in self.root.iterdir()
-                      if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith("."))
+                      if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith(".")
+                      and not p.name.endswith((".test.yaml", ".test.yml")))
 
     # -- loading -------------------------------------------------------------------------------
 
