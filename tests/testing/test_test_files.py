@@ -169,7 +169,7 @@ def test_a_required_variable_without_a_value_is_named(write: Write, invoke: Invo
     result = invoke("test")
     assert result.exit_code == 2
     assert result.stderr == ("desk.test.yaml:1:8: the agent needs a value for its variable "
-                             "'clinic' (add it under variables: (e.g. clinic: …))\n")
+                             "'clinic' (add it under variables:, e.g. clinic: …)\n")
     write("agent: clinic.yaml\nvariables: {clinic: Smile Dental}\n"
           "scenarios: [{name: a, turns: [hi]}]\n")
     assert invoke("test").exit_code == 0

@@ -358,7 +358,7 @@ class _Checker:
                 if needed and name not in given and (where, name) not in reported:
                     reported.add((where, name))
                     self.problem(where, f"the agent needs a value for its variable '{name}'",
-                                 f"add it under variables: (e.g. {name}: …)",
+                                 f"add it under variables:, e.g. {name}: …",
                                  key=where != ("agent",))
 
 
