@@ -156,7 +156,7 @@ def test_a_client_that_stops_reading_is_dropped_without_hurting_other_calls(
     comes back, and a concurrent call hears its greeting."""
     long = (agents / "line.yaml").read_text().replace(
         "greeting: Hello, thanks for calling Acme. How can I help you today?",
-        "greeting: " + "Please hold the line. " * 600)
+        "greeting: " + "Please hold the line. " * 200)
     (agents / "chatty.yaml").write_text(long)
     caplog.set_level("DEBUG", logger="agentrun")
 
