@@ -288,3 +288,16 @@ def test_check_reports_a_bad_http_block_at_its_line(tmp_path: Path, block: str,
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 2
     assert result.output.strip() == f"{path}:{expected}"
+
+
+def test_the_agent_s_variable_defaults_apply_when_a_call_passes_none(
+        clinic_api: Any, agent_file: Callable[..., Path]) -> None:
+    path = agent_file("""
+        - name: services
+          http: {url: "{{ api }}/clinics/{{ clinic }}/services", response: {field: clinic}}
+        """, variables=f"variables:\n  api: {clinic_api.url}\n  clinic: smile\n")
+    assert call(path, "services", {}).output == "smile"
+    port = clinic_api.url.rsplit(":", 1)[1]
+    assert error(call(path, "services", {}, variables={"clinic": "nowhere"})) == (
+        f"services: GET 127.0.0.1:{port}/clinics/nowhere/services answered HTTP 404 Not Found: "
+        '{"error": "no clinic nowhere"}')

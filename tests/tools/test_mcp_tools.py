@@ -266,3 +266,16 @@ def test_a_public_server_can_be_handed_to_grok(agent_file: Callable[[str], Path]
     assert registry.server_tools(reveal=False) == [
         {**entry, "headers": {"Authorization": "Bearer ${DOCS_TOKEN}"}}]
     assert registry.function_schemas() == []  # nothing for agentrun to start or call
+
+
+def test_without_the_mcp_package_the_file_says_how_to_install_it(
+        agent_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mcp" else real(name, *a))
+    path = agent_file(stdio())
+    assert [str(p) for p in ToolRegistry.for_spec(load_spec(path)).problems] == [
+        f"{path}:5:5: MCP servers need the mcp package, which is not installed (pip install "
+        "'agentrun-voice[mcp]')"]

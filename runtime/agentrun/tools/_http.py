@@ -120,6 +120,7 @@ class HttpTool:
         timeout: seconds the whole request (redirects included) may take.
         secrets: secret values by name (read from the environment when the agent loads).
         missing: secret name → the environment variable that was not set.
+        defaults: the agent's variable defaults, used when a call does not pass them.
         client: a shared ``httpx.AsyncClient`` while the registry is open; None opens one per
             call.
     """
@@ -132,6 +133,7 @@ class HttpTool:
     missing: dict[str, str] = field(default_factory=dict)
     client: httpx.AsyncClient | None = field(default=None, repr=False)
     source: str = ""
+    defaults: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._model, self._parameters = arguments_model(self.call.arguments)
@@ -139,12 +141,14 @@ class HttpTool:
         self.source = self.source or f"http {self.call.method} {_shown_url(self.call.url)}"
 
     @classmethod
-    def from_ref(cls, ref: Any, environ: Mapping[str, str] | None = None) -> HttpTool:
+    def from_ref(cls, ref: Any, environ: Mapping[str, str] | None = None,
+                 defaults: Mapping[str, str] | None = None) -> HttpTool:
         """Build the tool of a ``tools:`` entry with an ``http:`` block.
 
         Args:
             ref: the entry (``agentrun.spec.ToolRef``).
             environ: where secrets are read (default ``os.environ``).
+            defaults: the agent's variable defaults (a call's variables override them).
 
         Returns:
             The tool; secrets whose variable is not set are listed in ``missing``.
@@ -154,7 +158,7 @@ class HttpTool:
         missing = {key: var for key, var in ref.http.secrets.items() if not env.get(var)}
         return cls(name=ref.name, call=ref.http, description=(ref.description or "").strip(),
                    timeout=DEFAULT_TIMEOUT if ref.timeout is None else float(ref.timeout),
-                   secrets=values, missing=missing)
+                   secrets=values, missing=missing, defaults=dict(defaults or {}))
 
     def function_schema(self) -> dict[str, Any]:
         """The tool as ``session.tools[]`` wants it (grok-realtime.md §4.1, flat shape)."""
@@ -184,6 +188,7 @@ class HttpTool:
             detail = format_validation_error(exc)
             return self._failed(start, call_id, _Failure(f"invalid arguments: {detail}"))
         values = {name: getattr(arguments, name) for name in self.call.arguments}
+        variables = {**self.defaults, **(variables or {})}
         scope = asyncio.timeout(self.timeout)
         try:
             if self.missing:

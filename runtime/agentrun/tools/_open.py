@@ -44,6 +44,7 @@ async def start(base: ToolRegistry, report: Report | None, remote: bool) -> Tool
     tools: list[Any] = list(base._tools.values())
     opened = ToolRegistry(problems=base.problems)
     opened._spec, opened._environ, opened._mcp_refs = spec, base._environ, base._mcp_refs
+    opened.warnings = list(base.warnings)
     if any(isinstance(t, HttpTool) for t in tools):
         import httpx
 

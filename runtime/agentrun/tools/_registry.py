@@ -152,7 +152,7 @@ class ToolRegistry:
                         "rename one with `as:`")
                 continue
             if _kind(ref) == "http":
-                tools.append(HttpTool.from_ref(ref, env))
+                tools.append(HttpTool.from_ref(ref, env, _defaults(spec)))
                 continue
             providers = find_providers(installed, ref.tool)
             if not providers:
@@ -173,9 +173,14 @@ class ToolRegistry:
                                              inner=("config", *path)))
             except ToolLoadError as exc:
                 problem(str(exc))
+        mcp_refs = [(i, ref) for i, ref in enumerate(refs) if _kind(ref) == "mcp"]
+        if any(ref.mcp.called_by == "agentrun" for _, ref in mcp_refs) and not _has_mcp():
+            index = next(i for i, ref in mcp_refs if ref.mcp.called_by == "agentrun")
+            problems.append(_located(spec, index, "MCP servers need the mcp package, which is "
+                                     "not installed", "pip install 'agentrun-voice[mcp]'"))
         registry = cls(tools, problems=problems)
         registry.warnings = sorted(warnings, key=lambda w: (w.line or 0, w.column or 0))
-        registry._mcp_refs = [(i, ref) for i, ref in enumerate(refs) if _kind(ref) == "mcp"]
+        registry._mcp_refs = mcp_refs
         registry._spec = spec
         registry._environ = env
         return registry
@@ -306,8 +311,8 @@ class ToolRegistry:
         return cls(Tool.from_function(f, timeout=timeout) for f in functions)
 
     @property
-    def tools(self) -> Mapping[str, Tool]:
-        """The callable tools by the name the model uses."""
+    def tools(self) -> Mapping[str, Any]:
+        """The callable tools by the name the model uses (``Tool``, ``HttpTool``, ``McpTool``)."""
         return dict(self._tools)
 
     def function_schemas(self) -> list[dict[str, Any]]:
@@ -401,6 +406,23 @@ def _kind(ref: _ToolRefLike) -> str:
 
 def _is_builtin(ref: _ToolRefLike) -> bool:
     return bool(getattr(ref, "is_builtin", ref.tool in BUILTIN_TOOLS))
+
+
+def _has_mcp() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mcp") is not None
+
+
+def _defaults(spec: Any) -> dict[str, str]:
+    """The agent's variable defaults as text (what a tool sees when a call passes none)."""
+    found = {}
+    for name, variable in (getattr(spec, "variables", None) or {}).items():
+        default = getattr(variable, "default", None)
+        if default is not None:
+            found[name] = ("true" if default else "false") if isinstance(default, bool) \
+                else str(default)
+    return found
 
 
 def reserved_names(refs: Iterable[Any]) -> dict[str, str]:
