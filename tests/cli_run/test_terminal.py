@@ -75,3 +75,13 @@ def test_ctrl_d_hangs_up(terminal: pexpect.spawn) -> None:
     terminal.expect(pexpect.EOF)
     terminal.close()
     assert terminal.exitstatus == 0
+
+
+def test_ctrl_c_at_the_prompt_is_an_interruption_not_a_hang_up(
+        terminal: pexpect.spawn) -> None:
+    # the prompt holds the terminal in raw mode, so Ctrl-C arrives as a key, not a signal:
+    # it must still mean what it means everywhere else (exit 130), not Ctrl-D (exit 0)
+    terminal.sendintr()
+    terminal.expect(pexpect.EOF)
+    terminal.close()
+    assert terminal.exitstatus == 130

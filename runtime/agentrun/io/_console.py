@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -129,7 +130,12 @@ class TextConsole:
             while True:
                 try:
                     line = await session.prompt_async("you: ")
-                except (EOFError, KeyboardInterrupt):
+                except EOFError:
+                    return None
+                except KeyboardInterrupt:
+                    # the prompt holds the terminal in raw mode, so Ctrl-C came as a key: give
+                    # it back as the signal it is everywhere else (the call stops, exit 130)
+                    signal.raise_signal(signal.SIGINT)
                     return None
                 if line.strip():
                     return _encodable(line.strip())
