@@ -134,6 +134,31 @@ def test_every_kind_of_problem_is_reported_in_one_check(invoke: Invoke, tmp_path
     ]
 
 
+
+def test_one_wrong_field_of_a_tool_entry_hides_none_of_its_other_problems(
+        invoke: Invoke, tmp_path: Path) -> None:
+    # a timeout in milliseconds used to drop the whole entry from the tools check: its config
+    # typo and its misspelt name appeared only after the timeout was fixed
+    (tmp_path / "bad.yaml").write_text(
+        "name: T\n"
+        "instructions: hi\n"
+        "tools:\n"
+        "  - name: create_ticket\n"
+        "    timeout: 5000\n"
+        "    config: {databse: x.db}\n"
+        "  - {name: lookup_ordr, timeout: 0}\n")
+    result = invoke("check", "bad.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "bad.yaml:5:14: timeout is in seconds: 5000 looks like milliseconds (write 5 or "
+        "'5000ms')",
+        "bad.yaml:6:14: tool 'create_ticket': unknown config key 'databse' (did you mean "
+        "'database'? allowed: database)",
+        "bad.yaml:7:5: no installed plugin provides 'lookup_ordr' (did you mean "
+        "'lookup_order'?)",
+        "bad.yaml:7:34: timeout must be more than 0 and at most 3600, got 0",
+    ]
+
 def test_check_reads_values_as_run_does(invoke: Invoke, tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(
         "name: T\ninstructions: 'For {{ clinic }} ({{ seats * 2 }} seats)'\n"

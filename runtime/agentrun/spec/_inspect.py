@@ -62,6 +62,28 @@ def _remap_tools(locations: Locations, kept: list[int]) -> Locations:
                      styles=moved(locations.styles))
 
 
+# keys of a tool entry that change neither which tool it is nor the name the model sees
+_SETTINGS = frozenset({"timeout", "description", "allowed_x_handles", "vector_store_ids",
+                       "max_num_results"})
+
+
+def _valid_part(raw: Any) -> ToolRef | None:
+    """A tool entry, or what is left of it without its wrong keys (a misspelt ``timeout``
+    must not hide its name's or its ``config:`` block's problems), or None."""
+    try:
+        return ToolRef.model_validate(raw)
+    except ValidationError as exc:
+        if not isinstance(raw, dict):
+            return None
+        wrong = {error["loc"][0] for error in exc.errors() if error["loc"]}
+        if not wrong or not wrong <= _SETTINGS:
+            return None  # already reported at its line; nothing sound is left to check
+        try:
+            return ToolRef.model_validate({k: v for k, v in raw.items() if k not in wrong})
+        except ValidationError:
+            return None
+
+
 def _partial(parsed: ParsedFile) -> AgentSpec:
     """An AgentSpec built from the variables and tool entries that validate on their own."""
     data = parsed.doc.data if parsed.doc is not None else {}
@@ -78,11 +100,10 @@ def _partial(parsed: ParsedFile) -> AgentSpec:
     raw_tools = data.get("tools")
     if isinstance(raw_tools, list):
         for index, raw in enumerate(raw_tools):
-            try:
-                tools.append(ToolRef.model_validate(raw))
-            except ValidationError:
-                continue
-            kept.append(index)
+            tool = _valid_part(raw)
+            if tool is not None:
+                tools.append(tool)
+                kept.append(index)
     partial = AgentSpec.model_construct(name=str(data.get("name") or ""), variables=variables,
                                         tools=tools)
     partial._path = parsed.file
