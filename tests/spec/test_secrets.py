@@ -106,3 +106,30 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     assert handler_records == ["connecting with [hidden $DB_PASSWORD]"]
 
 
+
+
+def test_render_never_shows_an_environment_value_changed_by_the_template(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `~`, replace and slices make text the marker cannot be found in afterwards; a short value
+    # (a 3-digit door code) is not searched for in free text at all
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.yaml").write_text(
+        "name: T\ninstructions: |\n"
+        "  Door: {{ 'code ' ~ pin }}. Key: {{ token | replace('-', ' ') }}.\n"
+        "  Hint: {{ token[:6] }}.\n"
+        "  {% if stage == 'prod' %}Live.{% else %}Testing.{% endif %}\n"
+        "variables:\n  pin: {from_env: DOOR_PIN}\n  token: {from_env: CRM_TOKEN}\n"
+        "  stage: {from_env: STAGE}\n")
+    env = {"DOOR_PIN": "739", "CRM_TOKEN": "tok-9f8e7d6c5b4a", "STAGE": "prod"}
+    result = CliRunner().invoke(main, ["render", "a.yaml"], env=env)
+    assert result.exit_code == 0, result.output
+    for leaked in ("739", "9f8e7d6c5b4a", "9f8e", "tok-9f"):
+        assert leaked not in result.stdout
+    assert "[hidden $DOOR_PIN]" in result.stdout
+    assert "[hidden $CRM_TOKEN]" in result.stdout
+    assert "Live." in result.stdout  # a comparison still sees the real value
+    # the agent itself still gets the real values
+    from agentrun.agent import Agent
+
+    real = Agent.load(tmp_path / "a.yaml", environ=env).config().session.instructions
+    assert "code 739" in real and "tok 9f8e7d6c5b4a" in real and "Live." in real

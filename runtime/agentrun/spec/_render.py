@@ -8,10 +8,12 @@ error at load time, not halfway through a call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from agentrun._secrets import Secret, marker
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._template import TemplateOrigin, is_plain, render_template
 from agentrun.spec._values import variable_values
@@ -42,11 +44,95 @@ def _origin(spec: AgentSpec, attribute: str) -> TemplateOrigin:
     return found or TemplateOrigin(str(spec.path) if spec.path else "<agent>")
 
 
+class _Hidden:
+    """A value read from the environment, as a template rendered for people to read sees it.
+
+    Whatever text the template makes of it (``'PIN ' ~ pin``, ``token | replace(...)``,
+    ``token[:4]``) is made of its marker, ``[hidden $NAME]``, never of the value: searching the
+    output for the value afterwards cannot find a changed or a short one. Comparisons and truth
+    use the real value, so ``{% if stage == 'prod' %}`` takes the branch the call takes.
+    """
+
+    __slots__ = ("_shown", "_value")
+
+    def __init__(self, value: Secret) -> None:
+        self._value = str(value)
+        self._shown = marker(value.env_name)
+
+    def __str__(self) -> str:
+        return self._shown
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._shown, spec)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shown, name)  # str methods work on the marker
+
+    def __getitem__(self, key: Any) -> str:
+        return self._shown[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._shown)
+
+    def __add__(self, other: Any) -> Any:
+        return self._shown + other
+
+    def __radd__(self, other: Any) -> Any:
+        return other + self._shown
+
+    def _real(self, other: Any) -> Any:
+        return other._value if isinstance(other, _Hidden) else other
+
+    def __eq__(self, other: object) -> bool:
+        return self._value == self._real(other)
+
+    def __ne__(self, other: object) -> bool:
+        return self._value != self._real(other)
+
+    def __lt__(self, other: Any) -> bool:
+        return bool(self._value < self._real(other))
+
+    def __gt__(self, other: Any) -> bool:
+        return bool(self._value > self._real(other))
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        return len(self._shown)  # a sequence of the marker's characters, like [] and iter()
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._shown)
+
+    def __contains__(self, item: Any) -> bool:
+        return self._real(item) in self._value
+
+
+_ANY_CASE_MARKER = re.compile(r"\[hidden \$(\w+)\]", re.IGNORECASE)
+
+
 def _render(spec: AgentSpec, source: str, label: str, values: Mapping[str, Any],
             call: Mapping[str, Any] | None, now: datetime | None, hide: bool = False) -> str:
     origin = _origin(spec, "_template_origin" if label == "instructions" else "_greeting_origin")
     context = {} if is_plain(source) else _context(spec, values, call, now)
-    return render_template(source, context, origin, label, hide_secrets=hide)
+    if not hide or not any(isinstance(v, Secret) for v in values.values()):
+        return render_template(source, context, origin, label, hide_secrets=hide)
+    shown = render_template(source, context, origin, label, hide_secrets=True)  # errors as run
+    hidden = {k: _Hidden(v) if isinstance(v, Secret) else v for k, v in context.items()}
+    try:
+        text = render_template(source, hidden, origin, label, hide_secrets=True)
+    except SpecErrors:  # a filter that needs the real value (`| int`): the redacted text
+        return shown
+    names = {v.env_name.lower(): v.env_name for v in values.values() if isinstance(v, Secret)}
+    # `{{ token | upper }}` shouts the marker too: show it as written
+    return _ANY_CASE_MARKER.sub(
+        lambda m: marker(names[m.group(1).lower()]) if m.group(1).lower() in names
+        else m.group(0), text)
 
 
 def render_instructions(spec: AgentSpec, variables: Mapping[str, Any] | None = None, *,
