@@ -99,6 +99,19 @@ def test_the_readme_tool_context_example_checks_and_its_unit_test_passes(
             del sys.modules[name]
 
 
+
+def test_a_typo_in_the_readme_plugins_config_block_is_an_error_at_its_line(
+        plugin: Path, tmp_path: Path) -> None:
+    # the README's AlertsConfig is a plain pydantic model, which ignores unknown keys: a
+    # misspelt `regoin: US` silently ran the tool with region EU
+    agent = tmp_path / "weather.yaml"
+    agent.write_text("name: Weather\ninstructions: Help.\ntools:\n  - name: alerts\n"
+                     "    config: {regoin: US, cache: data/alerts.json}\n")
+    checked = agentrun(plugin, "check", str(agent))
+    assert checked.returncode == 2
+    assert checked.stderr == (f"{agent}:5:14: tool 'alerts': unknown config key 'regoin' "
+                              "(did you mean 'region'? allowed: cache, region)\n")
+
 def test_the_failure_table_is_what_the_model_gets(plugin: Path) -> None:
     from agentrun.tools import Tool
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import difflib
 import inspect
 import logging
@@ -35,7 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agentrun.errors import ToolError, ToolLoadError
 from agentrun.tools._context import ToolContext
@@ -114,10 +115,7 @@ def config_problems(exc: ValidationError, model: Any
         loc = tuple(error["loc"])
         key = str(loc[-1]) if loc else ""
         if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, fields, n=1)
-            allowed = f"allowed: {', '.join(fields)}" if fields else "it takes no keys"
-            hint = f"did you mean '{close[0]}'? {allowed}" if close else allowed
-            found.append((loc, f"unknown config key '{key}'", hint))
+            found.append(_unknown_key(loc, key, fields))
         elif error["type"] == "missing":
             found.append((loc, f"config key '{key}' is required", None))
         else:
@@ -125,6 +123,44 @@ def config_problems(exc: ValidationError, model: Any
             message = re.sub(r" for <class '[\w.]+'>", "", error["msg"])
             found.append((loc, f"config {key or 'block'}: {message}", None))
     return tuple(found)
+
+
+def _unknown_key(loc: tuple[str | int, ...], key: str, fields: list[str]
+                 ) -> tuple[tuple[str | int, ...], str, str | None]:
+    close = difflib.get_close_matches(key, fields, n=1)
+    allowed = f"allowed: {', '.join(fields)}" if fields else "it takes no keys"
+    hint = f"did you mean '{close[0]}'? {allowed}" if close else allowed
+    return loc, f"unknown config key '{key}'", hint
+
+
+def unknown_config_keys(model: Any, config: Mapping[str, Any]) -> list[str]:
+    """The keys of a ``config:`` block that ``model`` would silently drop.
+
+    Pydantic ignores unknown keys unless a model says otherwise, so a plugin written the
+    plain way (``class MyConfig(BaseModel)``) would run with its default where the author
+    misspelt a key. A model that chose (``extra="ignore"`` or ``"allow"``) is taken at its word.
+
+    Args:
+        model: the tool's config type (a pydantic model or a dataclass; others: none).
+        config: the block as written.
+
+    Returns:
+        The unknown keys, in the block's order.
+    """
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        if "extra" in model.model_config:
+            return []
+        known = set(model.model_fields)
+        for info in model.model_fields.values():
+            known |= {alias for alias in (info.alias, info.validation_alias)
+                      if isinstance(alias, str)}
+    elif dataclasses.is_dataclass(model) and isinstance(model, type):
+        if "extra" in (getattr(model, "__pydantic_config__", None) or {}):
+            return []
+        known = {f.name for f in dataclasses.fields(model)}
+    else:
+        return []
+    return [str(key) for key in config if key not in known]
 
 
 _MAX_MESSAGE = 500  # an exception text longer than this is cut in the model's output
@@ -208,13 +244,19 @@ class Tool:
         elif info.config_adapter is None:
             config_value = dict(config or {})
         else:
+            written = resolve_paths(info.config_type, config or {}, config_base)
+            fields = sorted(getattr(info.config_type, "model_fields", {}) or ())
+            problems = tuple(_unknown_key((key,), key, fields)
+                             for key in unknown_config_keys(info.config_type, written))
+            messages = [f"{message} ({hint})" for _, message, hint in problems]
             try:
-                written = resolve_paths(info.config_type, config or {}, config_base)
                 config_value = info.config_adapter.validate_python(written)
             except ValidationError as exc:
-                raise ToolConfigError(f"invalid config: {format_validation_error(exc)}",
-                                      tool=tool_name,
-                                      problems=config_problems(exc, info.config_type)) from exc
+                problems += config_problems(exc, info.config_type)
+                messages.append(format_validation_error(exc))
+            if problems:
+                raise ToolConfigError(f"invalid config: {'; '.join(messages)}", tool=tool_name,
+                                      problems=problems)
         summary = (description or info.description or "").strip()
         return cls(
             name=tool_name,
