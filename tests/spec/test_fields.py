@@ -55,6 +55,10 @@ BAD_FIELDS = [
      "'15s'; '15ms' if you do mean milliseconds)"),
     ("tools:\n  - {name: lookup_order, timeout: 5000}\n",
      "bad.yaml:4:35: timeout is in seconds: 5000 looks like milliseconds (write 5 or '5000ms')"),
+    # within the limit (an hour) but still milliseconds: 50 minutes for a tool is no one's plan
+    ("tools:\n  - {name: lookup_order, timeout: 3000}\n",
+     "bad.yaml:4:35: timeout is in seconds: 3000 looks like milliseconds (write 3 or '3000ms'; "
+     "'3000s' if you do mean seconds)"),
     ("turn_detection: {prefix_padding_ms: soon}\n",
      "bad.yaml:3:37: prefix_padding_ms must be a duration like 500, '500ms' or '0.5s', got "
      "'soon'"),
@@ -298,13 +302,16 @@ def test_all_problems_in_one_file_are_reported_at_once(problems: Problems) -> No
     ("2 seconds", 2000), ("0.1m", 6000), ("'1000'", 1000), ("3ms", 3)])
 def test_every_duration_field_takes_the_same_spellings(loaded: Loaded, written: str,
                                                        ms: int) -> None:
+    has_unit = any(unit in written for unit in ("s", "m"))
+    # a bare 1000 seconds or more is refused as milliseconds: the seconds field gets a 100th
+    timeout = written if has_unit else written.replace(str(ms), str(ms // 100))
     spec = loaded(MINIMAL + f"turn_detection: {{silence_duration_ms: {written}, "
                   f"prefix_padding_ms: {written}, idle_timeout_ms: {written}}}\n"
-                  f"tools: [{{name: slow, timeout: {written}}}]\n")
+                  f"tools: [{{name: slow, timeout: {timeout}}}]\n")
     vad = spec.turn_detection
     assert isinstance(vad, ServerVad)
     assert (vad.silence_duration_ms, vad.prefix_padding_ms, vad.idle_timeout_ms) == (ms, ms, ms)
-    seconds = ms / 1000 if any(unit in written for unit in ("s", "m")) else float(ms)
+    seconds = ms / 1000 if has_unit else float(ms // 100)
     assert spec.tools[0].timeout == pytest.approx(seconds)
     assert isinstance(vad.silence_duration_ms, int)
 

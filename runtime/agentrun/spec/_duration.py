@@ -27,6 +27,9 @@ DURATION_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*(ms|s|sec|seconds?|m|min|minutes?
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|sec|seconds?|m|min|minutes?)?\s*$")
 _PER_SECOND: dict[str, Decimal] = {"ms": Decimal(1000), "s": Decimal(1)}
 _UNIT_WORDS = {"ms": "milliseconds", "s": "seconds"}
+# a bare number of seconds from this on is taken for milliseconds (`timeout: 3000`): no call
+# waits 50 minutes for a tool, a reply or a scenario; with its unit (`'3000s'`) it is accepted
+_MS_LIKE = 1000
 _EXAMPLES = {"ms": "500, '500ms' or '0.5s'", "s": "5, '5s' or '500ms'"}
 
 
@@ -105,10 +108,14 @@ def _checker(marker: DurationUnit, limit: float | None) -> Any:
             if float(number).is_integer():
                 hint += f"; '{number}ms' if you do mean milliseconds"
             fail(f"{name} is in milliseconds: {number} looks like seconds", hint)
-        if marker.unit == "s" and limit is not None and number > limit and number / 1000 <= limit:
+        over = limit is not None and number > limit
+        if marker.unit == "s" and (over or number >= _MS_LIKE) and \
+                (limit is None or number / 1000 <= limit):
             right = _number(Decimal(str(number)) / 1000)
-            fail(f"{name} is in seconds: {number} looks like milliseconds",
-                 f"write {right} or '{number}ms'")
+            hint = f"write {right} or '{number}ms'"
+            if not over:
+                hint += f"; '{number}s' if you do mean seconds"
+            fail(f"{name} is in seconds: {number} looks like milliseconds", hint)
         return number
 
     return check
