@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,6 +80,27 @@ def test_new_writes_a_starter_that_passes_check(invoke: Invoke, tmp_path: Path) 
                                "Inc.\nKeep answers short: this is a phone call. Today is Monday, "
                                "2 March.\n")
 
+
+
+def test_new_with_spaces_and_a_hash_in_the_name_prints_commands_that_work(
+        invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `next: agentrun check My Desk #2.yaml` was not a command a shell runs, and `#` started a
+    # YAML comment in the test file's `agent:` line (its tests could not find the agent)
+    monkeypatch.delenv("XAI_API_KEY", raising=False)
+    result = invoke("new", "My Desk #2")
+    assert result.exit_code == 0
+    next_line = result.stdout.splitlines()[-1]
+    commands = next_line.removeprefix("next: ").split("    then    ")
+    assert len(commands) == 2
+    words = [shlex.split(command) for command in commands]
+    assert words == [["agentrun", "check", "My Desk #2.yaml"],
+                     ["agentrun", "test", "My Desk #2.test.yaml"]]
+    for command in words:
+        ran = invoke(*command[1:])
+        assert ran.exit_code == 0, ran.output
+    header = (tmp_path / "My Desk #2.yaml").read_text().splitlines()[3]
+    assert shlex.split(header.split("Try it:")[1].split("then")[0]) == [
+        "agentrun", "check", "My Desk #2.yaml"]
 
 def test_new_points_at_a_schema_it_finds(invoke: Invoke, tmp_path: Path) -> None:
     (tmp_path / "agentrun.schema.json").write_text("{}")

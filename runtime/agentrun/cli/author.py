@@ -403,14 +403,15 @@ def new(name: str) -> None:
       agentrun new agents/front-desk     # writes agents/front-desk.yaml and its test
     """
     import json
+    import shlex
 
     from agentrun.testing import starter_test
 
     file = _starter_path(name)
     test_file = file.with_name(file.stem + ".test.yaml")
     title = file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
-    text = _STARTER.format(modeline=_schema_modeline(file), title=title, file=file,
-                           name=json.dumps(title, ensure_ascii=False))
+    text = _STARTER.format(modeline=_schema_modeline(file), title=title,
+                           file=shlex.quote(str(file)), name=json.dumps(title, ensure_ascii=False))
     tests = starter_test(file, _schema_modeline(test_file, "agentrun.test.schema.json"))
     for target in (file, test_file):
         if target.exists():
@@ -427,4 +428,5 @@ def new(name: str) -> None:
             raise SpecError(f"cannot write this file: {exc.strerror or exc}",
                             path=str(target)) from None
         click.echo(f"wrote {target}")
-    click.echo(f"next: agentrun check {file}    then    agentrun test {test_file}")
+    click.echo(f"next: agentrun check {shlex.quote(str(file))}    then    "
+               f"agentrun test {shlex.quote(str(test_file))}")

@@ -7,6 +7,8 @@ sees every kind of line a test file holds. Imports nothing of ours.
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 
 __all__ = ["starter_test"]
@@ -31,7 +33,7 @@ scenarios:
   - name: says who it works for
     turns:
       - say: Hello, who am I speaking with?
-        model: This is {title}, the assistant of Example Inc.   # offline: what the model says
+        model: {model}   # offline: what the model says
         expect:
           reply: Example Inc            # or {{contains: …}}, {{matches: REGEX}}, {{excludes: …}}
           no_tool: true
@@ -61,4 +63,19 @@ def starter_test(agent_file: Path, modeline: str = "") -> str:
     """
     title = agent_file.stem.replace("-", " ").replace("_", " ").strip().title() or "My Agent"
     test = agent_file.with_name(agent_file.stem + ".test.yaml")
-    return _STARTER.format(modeline=modeline, agent=agent_file.name, test=test, title=title)
+    return _STARTER.format(modeline=modeline, agent=_scalar(agent_file.name),
+                           test=shlex.quote(str(test)),
+                           model=_scalar(f"This is {title}, the assistant of Example Inc."))
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML value on one line: as it is when YAML reads it back unchanged (a
+    ``#`` after a space, a ``: `` or a leading ``*`` would change it), else quoted."""
+    import yaml
+
+    try:
+        if yaml.safe_load(f"k: {text}") == {"k": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
