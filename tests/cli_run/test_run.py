@@ -241,3 +241,19 @@ def test_builtin_tools_answer_offline_and_text_mode_says_audio_was_not_played(
                          "Did you mean web_search? Its tools: web_search.")
     summary = result.stderr.splitlines()[-1]
     assert "s of agent audio received (text mode: not played)" in summary
+
+
+def test_control_characters_in_the_conversation_never_reach_the_terminal(
+        tmp_path: pathlib.Path, cli_env: dict[str, str], simulator: Any) -> None:
+    # a reply (or a tool's output the model repeats) holding escape sequences would clear the
+    # screen, retitle the window or overwrite the line; they are shown, not obeyed
+    reply = "Done.\x1b[2J\x1b]0;owned\x07 Bye\r."
+    with simulator({"responses": [{"say": reply}]}) as sim:
+        result = subprocess.run([*AGENTRUN, str(write_agent(tmp_path)), "--url", sim.url,
+                                 "--text"], input="hi \x1b[31mred\n", capture_output=True,
+                                text=True, env=cli_env, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    for control in ("\x1b", "\x07", "\r"):
+        assert control not in result.stdout + result.stderr
+    assert stdout_lines(result)[-2:] == ["user: hi \\x1b[31mred",
+                                         "agent: Done.\\x1b[2J\\x1b]0;owned\\x07 Bye\\r."]

@@ -225,7 +225,7 @@ class TextConsole:
         if _LEVELS[level] < self._min_level:
             return
         prefix = "agentrun: " if level in ("debug", "info") else f"agentrun: {level}: "
-        self._err.write(f"{prefix}{message}\n")
+        self._err.write(f"{prefix}{message.translate(_SHOWN)}\n")
         self._err.flush()
 
     def _end_open_line(self) -> None:
@@ -247,8 +247,15 @@ class TextConsole:
 
     def _write(self, text: str) -> None:
         if text:
-            self._out.write(text)
+            self._out.write(text.translate(_SHOWN))
             self._out.flush()
+
+
+# Control characters in the conversation (a reply, a tool's output, a typed line) are shown as
+# \x1b, \r…, never obeyed: an escape sequence would clear the screen, retitle the window or
+# overwrite the line being typed. Newlines and tabs are text.
+_SHOWN = {code: ("\\r" if code == 13 else f"\\x{code:02x}")
+          for code in (*range(0x20), 0x7f, *range(0x80, 0xa0)) if code not in (9, 10)}
 
 
 def _is_tty(stream: TextIO) -> bool:
