@@ -167,3 +167,13 @@ def test_check_warns_about_weak_tools_without_failing(plugins: PluginDir, tmp_pa
         f"{agent}:5:5: warning: 'web_search' here is Grok's built-in tool, not the tool of that "
         "name from acme-bare 0.1 (to use the plugin's, write '- {name: acme-bare/web_search, as: "
         "acme_bare_web_search}')\n")
+
+
+def test_tools_of_an_agent_without_tools_says_so(tmp_path: Path) -> None:
+    # an empty table (a header and nothing) read as if listing had failed
+    agent = tmp_path / "plain.yaml"
+    agent.write_text("name: Plain\ninstructions: Help.\ntools: []\n")
+    code, out, err = invoke("tools", "--agent", str(agent))
+    assert (code, err) == (0, "")
+    assert out == (f"{agent} gives its model no tools (add them under tools:; `agentrun tools` "
+                   "lists the installed ones)\n")

@@ -40,6 +40,9 @@ def list_agent_tools(file: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"tools": rows, "servers": servers, "builtins": builtins},
                               indent=2, ensure_ascii=False))
+    elif not rows and not builtins and not servers:
+        click.echo(f"{file} gives its model no tools (add them under tools:; `agentrun tools` "
+                   "lists the installed ones)")
     else:
         table = [("NAME", "KIND", "FROM", "DESCRIPTION")]
         table += [(r["name"], r["kind"], r["from"], _short(r["description"])) for r in rows]
