@@ -1,13 +1,12 @@
 """The served agents: agent files by file stem, checked, reloaded when they change.
 
-:class:`AgentRegistry` loads one agent file or every ``*.yaml``/``*.yml`` file of a folder with
-``Agent.load`` (the same checks as ``agentrun check``: YAML, schema, template, variables,
-tools). Only files that pass are served, each under its file stem (``agents/support.yaml`` →
-``support``). :meth:`AgentRegistry.reload` re-reads changed files: a file that now passes
-replaces the served version for the *next* call (running calls hold their own ``Agent``); a file
-that fails keeps the last good version and its errors are kept, at file:line, for the log.
-Imports ``agentrun.agent``; watching is ``watchfiles`` in :meth:`AgentRegistry.watch`.
-"""
+:class:`AgentRegistry` loads one agent file or every ``*.yaml``/``*.yml`` file of a folder (not its
+``*.test.yaml`` conversation tests) with ``Agent.load`` (the same checks as ``agentrun check``:
+YAML, schema, template, variables, tools). Only files that pass are served, each under its file stem
+(``agents/support.yaml`` → ``support``). :meth:`AgentRegistry.reload` re-reads changed files: a file
+that now passes replaces the served version for the *next* call (running calls hold their own
+``Agent``); a file that fails keeps the last good version and its errors are kept, at file:line, for
+the log. Imports ``agentrun.agent``; watching is ``watchfiles`` in :meth:`AgentRegistry.watch`. """
 
 from __future__ import annotations
 
@@ -28,6 +27,13 @@ _log = logging.getLogger("agentrun.serve")
 
 _SUFFIXES = (".yaml", ".yml")
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # safe in a URL path segment
+
+
+def _is_agent_file(path: Path) -> bool:
+    """A YAML file of a served folder that is an agent: not hidden, and not the conversation
+    tests the README keeps beside each agent (``support.test.yaml``)."""
+    return path.suffix in _SUFFIXES and not path.name.startswith(".") \
+        and not path.stem.endswith(".test")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +105,7 @@ class AgentRegistry:
             return [self.root]
         if not self.root.is_dir():
             return []
-        # NAME.test.yaml beside an agent holds its conversation tests (agentrun test), not an agent
-        return sorted(p for p in self.root.iterdir()
-                      if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith(".")
-                      and not p.name.endswith((".test.yaml", ".test.yml")))
+        return sorted(p for p in self.root.iterdir() if _is_agent_file(p) and p.is_file())
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ class AgentRegistry:
         """
         events = []
         for path in sorted(set(paths)):
-            if path.suffix not in _SUFFIXES or path.name.startswith("."):
+            if not _is_agent_file(path):
                 continue
             event = self._reload_one(path)
             if event is not None:
