@@ -42,6 +42,16 @@ Problems = Callable[..., list[str]]
     ("a: &a [*a]\n", "bad.yaml:1:4: an alias refers to itself (remove the recursive '*' alias)"),
     ("name: T\ninstructions: hi\x07\n", "bad.yaml:2:17: the file contains a control character "
      "(#x0007) that YAML does not allow (delete it; most editors do not show it)"),
+    # a list item indented deeper than the one above it: YAML folds it into that item's text
+    ("name: T\ninstructions: hi\ntools:\n- lookup_order\n  - create_ticket\n",
+     "bad.yaml:5:3: this '- create_ticket' is indented deeper than the item above it, so YAML "
+     "read both as one item, 'lookup_order - create_ticket' (start every '- ' of a list at the "
+     "same column)"),
+    ("name: T\ninstructions: hi\naudio:\n  input:\n    transcription:\n      keyterms:\n"
+     "        - Acme\n          - order number\n",
+     "bad.yaml:8:11: this '- order number' is indented deeper than the item above it, so YAML "
+     "read both as one item, 'Acme - order number' (start every '- ' of a list at the same "
+     "column)"),
 ])
 def test_unreadable_yaml(problems: Problems, content: str, expected: str) -> None:
     assert problems(content) == [expected]

@@ -178,9 +178,10 @@ def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
 class _Builder:
     """Turns a composed node tree into plain data while recording locations and problems."""
 
-    def __init__(self, shown: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, shown: str, loader: yaml.SafeLoader, text: str = "") -> None:
         self.shown = shown
         self.loader = loader
+        self.lines = text.splitlines()
         self.locations = Locations()
         self.errors: list[SpecError] = []
         self.count = 0
@@ -212,12 +213,31 @@ class _Builder:
                 if node.tag != _SEQ_TAG:
                     self.at(node, f"YAML tag '{_tag_name(node.tag)}' is not allowed",
                             hint="agent files hold plain text, numbers, lists and mappings")
+                for item in node.value:
+                    self.folded_item(item)
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             if isinstance(node, MappingNode):
                 return self.mapping(node, path)
         finally:
             self.stack.discard(id(node))
         return None  # pragma: no cover - the composer only makes the three node kinds
+
+    def folded_item(self, item: Node) -> None:
+        """A list item whose plain text runs on to a line starting with '- ': the next item,
+        indented deeper than this one, which YAML folds into this one's text."""
+        if not isinstance(item, ScalarNode) or item.style is not None:
+            return
+        for number in range(item.start_mark.line + 1, item.end_mark.line + 1):
+            line = self.lines[number] if number < len(self.lines) else ""
+            stripped = line.lstrip()
+            if stripped == "-" or stripped.startswith("- "):
+                text = " ".join(str(item.value).split())
+                self.errors.append(_err(
+                    self.shown, f"this '{stripped.rstrip()}' is indented deeper than the item "
+                    f"above it, so YAML read both as one item, '{text}'", number + 1,
+                    len(line) - len(stripped) + 1,
+                    hint="start every '- ' of a list at the same column"))
+                return
 
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag not in _SCALAR_TAGS:
@@ -309,7 +329,7 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
             raise SpecErrors([_err(shown, "the file is empty",
                                    hint="an agent file needs at least 'name:' and "
                                    "'instructions:'; run 'agentrun new NAME' for a starter")])
-        builder = _Builder(shown, loader)
+        builder = _Builder(shown, loader, text)
         try:
             data = builder.build(node, ())
         except SpecError as exc:
