@@ -55,6 +55,15 @@ BAD_FIELDS = [
      "'15s'; '15ms' if you do mean milliseconds)"),
     ("tools:\n  - {name: lookup_order, timeout: 5000}\n",
      "bad.yaml:4:35: timeout is in seconds: 5000 looks like milliseconds (write 5 or '5000ms')"),
+    # a percentage where a fraction is meant, kHz where Hz are meant
+    ("turn_detection: {threshold: 85}\n",
+     "bad.yaml:3:29: threshold must be between 0.1 and 0.9, got 85 (a percentage? write 0.85)"),
+    ("audio: {output: {speed: 120}}\n",
+     "bad.yaml:3:25: speed must be between 0.7 and 1.5, got 120 (a percentage? write 1.2)"),
+    ("audio: {input: {rate: 24}}\n",
+     "bad.yaml:3:23: unknown rate 24 (rates are in Hz: write 24000)"),
+    ("audio: {input: {rate: 44.1}}\n",
+     "bad.yaml:3:23: unknown rate 44.1 (rates are in Hz: write 44100)"),
     # within the limit (an hour) but still milliseconds: 50 minutes for a tool is no one's plan
     ("tools:\n  - {name: lookup_order, timeout: 3000}\n",
      "bad.yaml:4:35: timeout is in seconds: 3000 looks like milliseconds (write 3 or '3000ms'; "

@@ -163,6 +163,20 @@ def _range(info: FieldInfo | None) -> str | None:
     return f"{'at least' if low[0] == 'between' else low[0]} {low[1]} and {high[0]} {high[1]}"
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _percent(value: Any, info: FieldInfo | None) -> str | None:
+    """``threshold: 85`` in a field from 0.1 to 0.9: a percentage where a fraction is meant."""
+    low = next((m.ge for m in _metadata(info) if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in _metadata(info) if getattr(m, "le", None) is not None), None)
+    if not _number(value) or low is None or high is None or high > 10:
+        return None
+    fraction = value / 100
+    return f"a percentage? write {fraction:g}" if low <= fraction <= high else None
+
+
 def _what(key: str | None, loc: Loc) -> str:
     if loc and isinstance(loc[-1], int):
         return f"item {loc[-1] + 1} of {key}" if key else f"item {loc[-1] + 1}"
@@ -209,7 +223,8 @@ def _message(error: dict[str, Any], root: type[BaseModel], beside: Any = (),
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         span = _range(info)
         if span is not None:
-            return f"{what} must be {span}, got {shown(value)}", None, (), False
+            return f"{what} must be {span}, got {shown(value)}", _percent(value, info), (), \
+                False
         limit = next(iter(ctx.values()), None)
         word = {"greater_than_equal": "at least", "less_than_equal": "at most",
                 "greater_than": "more than", "less_than": "less than"}[kind]
@@ -225,6 +240,8 @@ def _message(error: dict[str, Any], root: type[BaseModel], beside: Any = (),
                     f"write {what}: {hertz}", (), False)
         hint = did_you_mean(value, choices) if choices and isinstance(value, str) else (
             "allowed: " + ", ".join(choices) if choices else None)
+        if _number(value) and str(round(value * 1000)) in choices:  # `rate: 24` (kHz)
+            hint = f"rates are in Hz: write {round(value * 1000)}"
         if hint is None and ctx.get("expected"):
             hint = f"allowed: {ctx['expected']}"
         return f"unknown {what} {shown(value)}", hint, (), False
