@@ -7,9 +7,11 @@ import dataclasses
 import json
 import logging
 import threading
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import pytest
 from agentrun.tools import MAX_OUTPUT_CHARS, Tool, ToolContext, ToolRegistry, ToolResult
@@ -205,6 +207,11 @@ class Opaque:
     (Mood.HAPPY, "happy"),
     (Level.HIGH, "3"),
     ({"when": date(2026, 1, 2), "tags": {"a"}}, '{"when":"2026-01-02","tags":["a"]}'),
+    # what a dict may hold, a tool may return alone (it was refused: "returned a date")
+    (date(2026, 1, 2), "2026-01-02"),
+    (datetime(2026, 1, 2, 9, 30), "2026-01-02T09:30:00"),
+    (Decimal("9.99"), "9.99"),
+    (UUID(int=1), "00000000-0000-0000-0000-000000000001"),
 ])
 def test_results_are_encoded_once(value: Any, output: str) -> None:
     def tool() -> Any:
@@ -245,9 +252,9 @@ def test_a_result_that_cannot_be_encoded_is_a_failure() -> None:
                    "decode it to text first"),
     ({"blob": bytearray(b"x")}, "tool failed: it returned bytearray, which agentrun cannot "
                                 "send to the model; decode it to text first"),
-    (Opaque(), "tool failed: it returned a Opaque, which agentrun cannot send to the model; "
+    (Opaque(), "tool failed: it returned an Opaque, which agentrun cannot send to the model; "
                "return text, numbers, lists, dicts, dataclasses or pydantic models"),
-    ([1, Opaque()], "tool failed: it returned a Opaque, which agentrun cannot send to the "
+    ([1, Opaque()], "tool failed: it returned an Opaque, which agentrun cannot send to the "
                     "model; return text, numbers, lists, dicts, dataclasses or pydantic models"),
 ])
 def test_bytes_and_objects_are_error_outputs_never_a_repr(value: Any, message: str) -> None:

@@ -8,10 +8,14 @@ or retry. Imports nothing of ours.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
+from pathlib import PurePath
 from typing import Any
+from uuid import UUID
 
 import pydantic_core
 from pydantic import BaseModel
@@ -24,6 +28,8 @@ MAX_OUTPUT_CHARS = 16 * 1024
 
 _JSON_TYPES = (dict, list, tuple, int, float, bool, type(None), BaseModel, Enum)
 _BINARY = (bytes, bytearray, memoryview)
+# values JSON writes as a string (a date, a decimal): sent as that text, like a str
+_TEXT_LIKE = (datetime.date, datetime.time, datetime.timedelta, Decimal, UUID, PurePath)
 
 
 class UnencodableResult(TypeError):
@@ -32,7 +38,9 @@ class UnencodableResult(TypeError):
 
 def _refuse(value: Any) -> Any:
     # pydantic_core.to_json calls this for any value it has no JSON form for
-    raise UnencodableResult(f"returned a {type(value).__name__}, which agentrun cannot send "
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    raise UnencodableResult(f"returned {article} {name}, which agentrun cannot send "
                             "to the model; return text, numbers, lists, dicts, dataclasses or "
                             "pydantic models")
 
@@ -78,7 +86,8 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
     """Turn a tool's return value into output text, cut to ``limit`` characters.
 
     Args:
-        value: what the tool returned. ``str`` is sent as is; dicts, lists, numbers, bools, None,
+        value: what the tool returned. ``str`` is sent as is, and so is the JSON text of a
+            date, time, duration, decimal, UUID or path; dicts, lists, numbers, bools, None,
             enums, pydantic models and dataclass instances as JSON (nested values too: datetimes,
             dates, decimals, UUIDs, paths, sets, enums…).
         limit: the maximum length before the output is cut with a note saying so.
@@ -92,6 +101,8 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
     """
     if isinstance(value, str):
         text = str.__str__(value)  # a str-based Enum member is sent as its value, not "Cls.A"
+    elif isinstance(value, _TEXT_LIKE):  # alone as inside a dict: its JSON form, unquoted
+        text = str(json.loads(pydantic_core.to_json(value)))
     elif isinstance(value, (*_JSON_TYPES, set, frozenset)) or (
         dataclasses.is_dataclass(value) and not isinstance(value, type)
     ):
