@@ -65,10 +65,28 @@ def test_speech_that_lasts_min_speech_barges_in_at_the_deadline() -> None:
     assert isinstance(actions[1], SendEvent) and actions[1].event.type == "response.cancel"
 
 
-def test_min_speech_does_not_delay_speech_when_the_agent_is_quiet() -> None:
+def test_speech_while_the_agent_is_quiet_is_a_turn_not_a_barge_in() -> None:
+    """Nothing plays: nothing to stop (a stop would read as a barge-in in the record)."""
     conv = conv_with(min_speech_ms=300)
-    assert receive_and_get(conv, speech_started(), now=1.0) == [
-        StopPlayback("caller started speaking")]
+    assert receive_and_get(conv, speech_started(), now=1.0) == []
+    assert conv.next_deadline is None  # no barge-in deadline armed either
+    speaking(conv, now=2.0)
+    receive_and_get(conv, response_done("resp_1"), now=2.1)
+    conv.playback_progress("a1", 1000)  # the channel played the reply to the end
+    assert receive_and_get(conv, speech_started(), now=3.1) == []
+    assert conv.next_deadline is None and not conv.replies["a1"].interrupted
+
+
+def test_a_reply_played_to_within_a_report_of_its_end_is_not_cut_by_the_next_turn() -> None:
+    """A device reports whole milliseconds at buffer granularity: 999 of 1000 ms is the end."""
+    conv = conv_with()
+    speaking(conv, now=1.0)
+    receive_and_get(conv, response_done("resp_1"), now=1.1)
+    conv.playback_progress("a1", 999)
+    assert receive_and_get(conv, speech_started(), now=2.05) == []
+    assert not conv.replies["a1"].interrupted
+    assert conv.interrupt(2.1) == [StopPlayback("interrupted by the user")]  # nothing heard cut
+    assert not conv.replies["a1"].interrupted
 
 
 def test_with_interruptions_off_speech_never_stops_the_agent() -> None:

@@ -185,3 +185,77 @@ def _after_speech(wire: Wire, when: float) -> bool:
     """Whether caller audio was sent before ``when`` (so a response then answers the caller)."""
     return any(direction == "out" and event["type"] == "input_audio_buffer.append"
                and now < when for now, direction, event in wire.frames())
+
+
+def half_duplex_agent(tmp_path: pathlib.Path) -> str:
+    path = tmp_path / "speakerphone.yaml"
+    path.write_text(AGENT.format(turn_detection="{type: server_vad, silence_duration_ms: 400}",
+                                 input="{format: pcm, rate: 24000}")
+                    + "interruptions: {half_duplex: true}\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "paced"])
+def test_a_half_duplex_agent_hears_each_turn_whole(tmp_path: pathlib.Path, speech_wav: Any,
+                                                   fast: bool) -> None:
+    """The WAV caller speaks once it has heard the reply, and says so: the engine must not
+    take the agent for still speaking and mute the caller (half-duplex) or barge in.
+
+    ``--fast`` used to mute every turn (no reply, exit 1 after 60 s); paced turns lost their
+    first ~300 ms (the engine's real-time estimate outlived the reply by a grace period).
+    """
+    q1 = speech_wav("Hello, where is my order?", "q1")
+    q2 = speech_wav("Thank you.", "q2")
+    caller = WavCaller([str(q1), str(q2)], fast=fast, reply_timeout=15)
+    result, wire, _ = call(half_duplex_agent(tmp_path), caller)
+
+    assert result.exit_code == 0 and caller.unanswered == []
+    turns = wire.turns()
+    assert len(turns) == 2
+    for sent, wav in zip(turns, (q1, q2), strict=True):
+        assert sent.startswith(wav_to_session(str(wav), encoding="pcm", rate=24000))
+    assert not [m for m in result.metrics if m.name == "reply_heard"]  # nothing was cut
+
+
+def test_a_fast_caller_is_recorded_without_barge_ins(tmp_path: pathlib.Path,
+                                                     speech_wav: Any) -> None:
+    """``--fast`` hears each reply at once: the record shows no reply cut by the caller."""
+    q1 = speech_wav("Hello, where is my order?", "q1")
+    q2 = speech_wav("Thank you.", "q2")
+    caller = WavCaller([str(q1), str(q2)], fast=True, reply_timeout=15)
+
+    async def main() -> Any:
+        async with Simulator(Scenario.load(None)) as sim:
+            agent = Agent.load(agent_file(tmp_path))
+            return await asyncio.wait_for(
+                agent.run(caller, url=sim.url, record=str(tmp_path / "records")), 60)
+
+    result = asyncio.run(main())
+    assert result.exit_code == 0 and caller.unanswered == []
+    folder = pathlib.Path(result.record)
+    lines = [json.loads(line) for line in
+             (folder / "transcript.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [line["role"] for line in lines if line["role"] == "agent"] == ["agent"] * 3
+    assert not [line for line in lines if line.get("interrupted")]
+    assert json.loads((folder / "report.json").read_text(encoding="utf-8"))["barge_ins"] == []
+
+
+def test_a_paced_barge_in_tells_the_engine_what_was_heard(tmp_path: pathlib.Path,
+                                                          speech_wav: Any) -> None:
+    """The whole reply arrives at once, the caller cuts in 500 ms into hearing it: the engine
+    learns from the virtual speaker's reports that about half a second was heard, not all."""
+    import soundfile
+
+    q1 = speech_wav("Tell me everything about my order.", "q1")
+    q2 = speech_wav("Stop, stop.", "q2")
+    samples, rate = soundfile.read(q2, dtype="float32", always_2d=True)
+    scenario = {"responses": [{"say": ("Your order is a long story. " * 6).strip()},
+                              {"say": "Sorry."}]}  # audio as fast as possible
+    caller = WavCaller([str(q1), WavTurn(str(q2), samples, rate, barge_in_ms=500)])
+    result, wire, _ = call(agent_file(tmp_path), caller, scenario)
+
+    assert result.exit_code == 0 and caller.unanswered == []
+    [heard] = [m.value for m in result.metrics if m.name == "reply_heard"]
+    assert 0.4 <= heard <= 1.5  # of a reply of several seconds
+    [cut] = [a for _, a in wire.seen if isinstance(a, StopPlayback)]
+    assert cut.reason == "caller started speaking"

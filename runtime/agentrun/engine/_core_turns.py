@@ -9,6 +9,8 @@ Barge-in rules (the YAML ``interruptions:`` block, ``setup.Interruptions``):
   playing), ``speech_started`` arms a ``barge_in`` deadline; a ``speech_stopped`` before it (a
   cough, an "uh-huh") cancels it, otherwise the barge-in happens when it fires (``tick``).
 * ``half_duplex``: caller audio is replaced by silence while the agent speaks.
+* Speech while the agent is quiet (no response, nothing playing) is the caller's turn: nothing
+  is stopped or cancelled.
 
 "The agent speaks" means: a response is active and has sent audio, or the last reply is still
 playing: the channel's ``playback_progress`` when it reports it, else a real-time estimate from
@@ -51,12 +53,15 @@ class Turns:
         self._timers.clear("turn")  # the caller goes on: the turn is not over yet
         if self._uninterruptible():
             return [Report("debug", "caller spoke during the non-interruptible greeting")]
+        if self._state is not State.RESPONDING and not self._agent_speaking(now):
+            # the caller's turn, not a barge-in: nothing plays, so nothing is stopped (a
+            # StopPlayback would cut, in the channel and in the record, a reply already heard)
+            return []
         rules = self.config.interruptions
-        busy = self._state is State.RESPONDING or self._agent_speaking(now)
         if not rules.enabled:
             return [Report("debug", "caller spoke while the agent was busy; interruptions are "
-                                    "off")] if busy else []
-        if rules.min_speech_ms > 0 and busy:
+                                    "off")]
+        if rules.min_speech_ms > 0:
             self._speech_at = now
             self._timers.set("barge_in", now + rules.min_speech_ms / 1000)
             return []
@@ -101,9 +106,11 @@ class Turns:
         elif self._state is State.RESPONDING and rid is None and self._request_id is not None:
             self._cancel_on_create = self._request_id  # cancelling now would race its creation
         record = next(reversed(self.replies.values()), None)
+        # the reply being cut: the active one, or the last one while it still plays (by the
+        # channel's reports, with their slack, else the estimate); a reply the caller heard to
+        # the end (a report a few ms short of it included) was not interrupted
         if record is not None and not record.interrupted and (
-                record.response_id == rid
-                or (record.played_ms is not None and record.played_ms < record.generated_ms)):
+                record.response_id == rid or record.playing(self._now)):
             record.interrupted = True
             actions.append(RecordMetric("reply_heard", record.heard_ms / 1000, "s", self._turn))
             actions.append(Report("debug", f"barge-in: the caller heard {record.heard_ms} ms of "

@@ -7,8 +7,11 @@ server takes it (``fast``). A turn begins once the previous reply has finished (
 once the caller would have heard all of it). A file that ends right after the speech still ends
 the turn: with server VAD the caller then keeps the line open with silence until the server
 hears the end of the turn and starts a reply; with manual turns it sends ``CallerTurnEnd``.
-The caller hangs up after the last reply. Everything the call shows goes to a display endpoint
-(the text console). Imports ``agentrun.audio`` (numpy, soxr, soundfile) and the io interface.
+The caller hangs up after the last reply. Its virtual speaker plays agent audio in real time
+(at once when ``fast``) and reports what has played (``CallControl.played``) as a device does,
+so the engine knows what the caller heard: before each turn, while the caller speaks, at a
+barge-in and at the end. Everything the call shows goes to a display endpoint (the text
+console). Imports ``agentrun.audio`` (numpy, soxr, soundfile) and the io interface.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentrun.io._endpoint import (
@@ -63,6 +66,74 @@ class WavTurn:
         return len(self.samples) / self.rate
 
 
+class _Speaker:
+    """The WAV caller's virtual speaker: when each agent item plays, and how much has played.
+
+    Paced, audio plays in real time, one piece after another (a piece that arrives while the
+    speaker is busy waits its turn); ``instant``, everything received has played at once.
+    """
+
+    def __init__(self, instant: bool) -> None:
+        self.instant = instant
+        self.free_at = 0.0  # when the audio received so far ends playing (monotonic s)
+        self.bytes_per_second = 48000  # the call's output format, known once it starts
+        self._items: dict[str, _Item] = {}
+        self._unsettled: set[str] = set()  # items whose every played ms is not reported yet
+
+    def add(self, item_id: str, nbytes: int, now: float) -> None:
+        """``nbytes`` of agent audio for ``item_id`` arrived at ``now``."""
+        start = max(self.free_at, now)
+        self.free_at = start + nbytes / self.bytes_per_second
+        item = self._items.get(item_id)
+        if item is None:
+            item = self._items[item_id] = _Item()
+        item.nbytes += nbytes
+        if item.spans and item.spans[-1][1] == start:  # the usual case: right after the last
+            item.spans[-1] = (item.spans[-1][0], self.free_at)
+        else:
+            item.spans.append((start, self.free_at))
+        self._unsettled.add(item_id)
+
+    def stop(self, now: float) -> None:
+        """Fall silent at ``now``: what had not played by then never will."""
+        for item_id in self._unsettled:
+            item = self._items[item_id]
+            item.cut_ms = self._played_ms(item, now)
+            item.spans.clear()
+        self.free_at = now
+
+    def progress(self, now: float) -> list[tuple[str, int]]:
+        """``(item_id, played_ms)`` for each item that played more since the last call."""
+        reports = []
+        for item_id in list(self._unsettled):
+            item = self._items[item_id]
+            played = self._played_ms(item, now)
+            if played > item.reported_ms:
+                item.reported_ms = played
+                reports.append((item_id, played))
+            if item.cut_ms is not None or not item.spans or item.spans[-1][1] <= now \
+                    or self.instant:
+                self._unsettled.discard(item_id)  # all reported (more audio adds it again)
+        return reports
+
+    def _played_ms(self, item: _Item, now: float) -> int:
+        if item.cut_ms is not None:
+            return item.cut_ms
+        whole = item.nbytes * 1000 // self.bytes_per_second  # as the engine counts it
+        if self.instant or not item.spans or item.spans[-1][1] <= now:
+            return whole
+        played = sum(min(end, now) - start for start, end in item.spans if start < now)
+        return min(whole, int(played * 1000))
+
+
+@dataclass(slots=True)
+class _Item:
+    nbytes: int = 0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # playing, monotonic s
+    reported_ms: int = -1
+    cut_ms: int | None = None  # stopped by a barge-in: what had played
+
+
 class WavCaller:
     """An :class:`~agentrun.io.Endpoint` whose caller speaks recorded sound files.
 
@@ -93,9 +164,9 @@ class WavCaller:
         self._fast = fast
         self._reply_timeout = reply_timeout
         self._clock = clock
-        self._speaker_free_at = 0.0  # when the agent audio received so far ends playing
+        self._speaker = _Speaker(instant=fast)
+        self._call: CallControl | None = None  # the running call, told what has played
         self._reply_started_at: float | None = None  # first agent audio since the last turn
-        self._out_bytes_per_second = 48000  # the call's output format, known once it starts
         self.audio_bytes = 0
         self.unanswered: list[str] = []  # files whose turn got no reply in time
         self.statuses: list[tuple[str, str]] = []
@@ -108,7 +179,8 @@ class WavCaller:
         from agentrun.audio import convert
 
         fmt = call.input_format
-        self._out_bytes_per_second = call.output_format.bytes_per_second
+        self._call = call
+        self._speaker.bytes_per_second = call.output_format.bytes_per_second
         await call.wait_idle()  # the greeting, when the agent has one
         for number, turn in enumerate(self.turns, 1):
             if turn.barge_in_ms is None:
@@ -116,6 +188,10 @@ class WavCaller:
                 await self._until_heard()
             else:
                 await self._barge_in_point(turn.barge_in_ms)
+            # what the caller heard before speaking: without it the engine would estimate
+            # playback in real time plus a grace period, and take the agent for still
+            # speaking (a fast caller hears at once; a paced one has just heard the end)
+            self._report_played()
             audio = convert(turn.samples, turn.rate, encoding=fmt.encoding, to_rate=fmt.rate)
             self._status("info", f"caller turn {number}/{len(self.turns)}: {turn.path} "
                                  f"({turn.seconds:.1f} s)")
@@ -137,6 +213,7 @@ class WavCaller:
                                       f"{self._reply_timeout:g} s")
         await call.wait_idle()
         await self._until_heard()
+        self._report_played()
 
     async def _stream(self, audio: bytes, chunk: int) -> AsyncIterator[bytes]:
         """The audio in ``chunk``-byte pieces, each due ``CHUNK_MS`` after the previous one."""
@@ -146,6 +223,7 @@ class WavCaller:
                 await self._sleep_until(start + number * CHUNK_MS / 1000)
             else:
                 await asyncio.sleep(0)  # let the session send and receive between chunks
+            self._report_played()  # the speaker plays on while the caller speaks
             yield audio[offset:offset + chunk]
 
     async def _trailing_silence(self, call: CallControl, mark: int) -> AsyncIterator[bytes]:
@@ -163,6 +241,8 @@ class WavCaller:
             step_ms = FAST_SILENCE_MS if burst else CHUNK_MS
             if not burst:
                 await self._sleep_until(start + sent_ms / 1000)
+                if call.responses > mark:
+                    break  # the reply began meanwhile: no silence into it (the next turn's)
             yield fmt.silence(step_ms)
             sent_ms += step_ms
             if burst:
@@ -174,7 +254,15 @@ class WavCaller:
     async def _until_heard(self) -> None:
         """Paced: wait until the agent audio received so far would have finished playing."""
         if not self._fast:
-            await self._sleep_until(self._speaker_free_at)
+            await self._sleep_until(self._speaker.free_at)
+
+    def _report_played(self, now: float | None = None) -> None:
+        """Tell the engine how much of each agent item has played by ``now`` (monotonic s;
+        default: the clock) through ``CallControl.played``."""
+        if self._call is not None:
+            when = self._clock() if now is None else now
+            for item_id, played_ms in self._speaker.progress(when):
+                self._call.played(item_id, played_ms)
 
     async def _barge_in_point(self, ms: float) -> None:
         """Wait until ``ms`` after the reply to the previous turn started playing."""
@@ -195,12 +283,13 @@ class WavCaller:
         if self._reply_started_at is None:
             self._reply_started_at = now
         self.audio_bytes += len(audio)
-        seconds = len(audio) / self._out_bytes_per_second
-        self._speaker_free_at = max(self._speaker_free_at, now) + seconds
+        self._speaker.add(item_id, len(audio), now)
 
     def stop_playback(self, reason: str) -> None:
-        """Barge-in: the virtual speaker falls silent at once."""
-        self._speaker_free_at = self._clock()
+        """Barge-in: the virtual speaker falls silent at once (what was cut was not heard)."""
+        now = self._clock()
+        self._report_played(now)  # what was heard up to the cut
+        self._speaker.stop(now)
         if self._display is not None:
             self._display.stop_playback(reason)
 
