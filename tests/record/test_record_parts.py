@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 from _record_helpers import pcm16, speech
+from agentrun._secrets import Redactor, remember
 from agentrun.audio import ulaw_encode
 from agentrun.engine.observe import ToolCallDone
-from agentrun.record import Redactor
 from agentrun.record._timeline import Timeline, latency_summary
 from agentrun.record._tracks import JITTER_S, StereoTracks
 from agentrun.record._wire import local_line, wire_line
@@ -166,7 +166,17 @@ def test_wire_lines_carry_byte_counts_not_audio_and_cut_secrets_in_every_json_fo
     assert audio not in line and '"audio_bytes":2048' in line
     assert "xai-key" not in line and "cr\\u00e9t" not in line and "crét" not in line
     assert "no problem" in line  # too short to be a secret: ordinary words stay
+    assert json.loads(line)["event"]["note"] == "[hidden] and [hidden], no problem"
     line, event = wire_line(3.0, "in", '{"type": "response.output_audio.delta", "delta": "'
                             + audio, redact)
     assert event is None and audio not in line and "malformed" in json.loads(line)
     assert "xai-key" not in local_line(4.0, "tool.finished", redact, output="xai-key-123456")
+
+
+def test_the_recorder_s_redactor_names_process_secrets_even_ones_remembered_later() -> None:
+    redact = Redactor({"embedder-extra-value": None}, remembered=True)  # as CallRecorder's
+    remember("sk-live-4f3e2d1c0b", "CRM_TOKEN")  # read after the recorder was made
+    line = local_line(1.0, "tool.finished", redact,
+                      output="sk-live-4f3e2d1c0b SK-LIVE-4F3E2D1C0B embedder-extra-value")
+    assert json.loads(line)["event"]["output"] == (
+        "[hidden $CRM_TOKEN] [hidden $CRM_TOKEN] [hidden]")

@@ -7,9 +7,10 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
-from agentrun._secrets import RedactingFilter, redact, redact_data, remember
+from agentrun._secrets import RedactingFilter, Redactor, redact, redact_data, remember
 from agentrun.cli import main
 from agentrun.spec import secret_values
 from click.testing import CliRunner
@@ -85,6 +86,31 @@ def test_redact_helpers() -> None:
     # a short value is only replaced where it stands alone: words around it stay readable
     assert redact("Acme Acmeland, 2026") == "[hidden $COMPANY] Acmeland, 2026"
     assert redact_data({"a": ["x s3cr3t-value-xyz", 3]}) == {"a": ["x [hidden $API_TOKEN]", 3]}
+
+
+def test_a_redactor_hides_every_form_of_a_value_and_names_its_variable_when_known() -> None:
+    token = 'Tok/3f9a "c2e1"+b8=d4&\u00e9'
+    redact_named = Redactor({token: "CRM_TOKEN", "Acme": "COMPANY", "abc": "TINY", " ": "X"})
+    hidden = "[hidden $CRM_TOKEN]"
+    for form in (token, token.upper(), token.lower(), quote(token, safe=""), quote(token),
+                 quote_plus(token, safe=""), json.dumps(token)[1:-1],
+                 json.dumps(token, ensure_ascii=False)[1:-1]):
+        assert redact_named(f"<{form}>") == f"<{hidden}>", form
+    # 4 to 7 characters: only standing alone; under 4: never (ordinary words stay readable)
+    assert redact_named("Acme, Acmeland, x.Acme, abc") == "[hidden $COMPANY], Acmeland, x.Acme, abc"
+    plain = Redactor(["p4ss-w0rd-long", "Zyx9"])
+    assert plain("login p4ss-w0rd-long / Zyx9") == "login [hidden] / [hidden]"
+    assert not Redactor(["ab", "", "   "]) and Redactor(["abcd"])
+
+
+def test_the_process_redactor_sees_secrets_remembered_after_its_first_use() -> None:
+    assert redact("tok-1a2b3c4d5e then tok-9z8y7x6w5v") == "tok-1a2b3c4d5e then tok-9z8y7x6w5v"
+    remember("tok-1a2b3c4d5e", "FIRST_TOKEN")
+    assert redact("tok-1a2b3c4d5e then tok-9z8y7x6w5v") == (
+        "[hidden $FIRST_TOKEN] then tok-9z8y7x6w5v")
+    remember("tok-9z8y7x6w5v", "SECOND_TOKEN")
+    assert redact("tok-1a2b3c4d5e then tok-9z8y7x6w5v") == (
+        "[hidden $FIRST_TOKEN] then [hidden $SECOND_TOKEN]")
 
 
 def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:

@@ -87,9 +87,36 @@ def test_the_model_never_sees_a_secret_even_when_the_server_echoes_it(
     result = call(path, "echo", {}, environ={"CLINIC_TOKEN": TOKEN})
     assert result.ok
     assert clinic_api.requests[-1]["query"]["key"] == TOKEN  # it did reach the server
-    assert TOKEN not in result.output and "[secret]" in result.output
+    assert TOKEN not in result.output
+    echoed = json.loads(result.output)  # the model may read the variable's name, not the value
+    assert echoed["query"]["key"] == "[hidden $CLINIC_TOKEN]"
+    assert echoed["headers"]["authorization"] == "Bearer [hidden $CLINIC_TOKEN]"
     failed = call(path.parent / path.name, "echo", {"x": 1}, environ={"CLINIC_TOKEN": TOKEN})
     assert TOKEN not in failed.output + (failed.error or "")
+
+
+def test_a_secret_echoed_url_encoded_json_escaped_or_in_capitals_is_hidden_too(
+        clinic_api: Any, agent_file: Callable[..., Path]) -> None:
+    token = 'tok/8d1f "0c55"+very=secret&x'  # changes when URL-encoded and when JSON-escaped
+    path = agent_file(f"""
+        - name: echo
+          http:
+            url: "{clinic_api.url}/echo/{{{{ secrets.token }}}}?key={{{{ secrets.token }}}}"
+            headers: {{X-Shout: "{{{{ secrets.token | upper }}}}"}}
+            secrets: {{token: CLINIC_TOKEN}}
+        """)
+    result = call(path, "echo", {}, environ={"CLINIC_TOKEN": token})
+    assert result.ok, result.output
+    seen = clinic_api.requests[-1]
+    encoded = "tok%2F8d1f%20%220c55%22%2Bvery%3Dsecret%26x"
+    assert seen["path"] == f"/echo/{encoded}" and seen["query"]["key"] == token
+    assert seen["headers"]["x-shout"] == token.upper()
+    for form in (encoded, json.dumps(token)[1:-1], token.upper(), "0c55", "very=secret"):
+        assert form not in result.output, form
+    echoed = json.loads(result.output)
+    assert echoed["path"] == "/echo/[hidden $CLINIC_TOKEN]"
+    assert echoed["query"]["key"] == "[hidden $CLINIC_TOKEN]"
+    assert echoed["headers"]["x-shout"] == "[hidden $CLINIC_TOKEN]"
 
 
 def test_post_sends_the_arguments_as_json_and_a_body_template_keeps_types(

@@ -84,7 +84,7 @@ def test_a_stdio_server_s_tools_are_declared_called_and_stopped_with_the_call(
     assert json.loads(results[0].output) == {"day": "2026-03-02",
                                              "free": ["09:00", "10:30", "14:00"]}
     # the server got the value of the named variable; the model sees it cut out
-    assert results[1].output == "token=[secret]" and TOKEN not in results[1].output
+    assert results[1].output == "token=[hidden $TEST_CALENDAR_TOKEN]"
     assert reports == []
     assert running(tag) == []  # stopped with the call, not left running
 
@@ -172,7 +172,8 @@ def test_a_streamable_http_server_gets_its_secret_header(
                                         ("cal_last_authorization", {})])
     assert sorted(opened.function_names) == ["cal_last_authorization", "find_free_slots"]
     assert json.loads(results[0].output)["free"] == ["11:00"]
-    assert results[1].output == "Bearer [secret]"  # it arrived, and the model cannot see it
+    # it arrived, and the model sees only the variable's name
+    assert results[1].output == "Bearer [hidden $TEST_CALENDAR_TOKEN]"
 
 
 def test_names_that_clash_or_do_not_exist_are_located_problems(

@@ -30,12 +30,10 @@ if TYPE_CHECKING:
         render_listing,
         render_markdown,
     )
-    from agentrun.record._wire import Redactor
 
 __all__ = [
     "CALL_FILES",
     "CallRecorder",
-    "Redactor",
     "find_calls",
     "folder_name",
     "load_report",
@@ -48,7 +46,6 @@ _HOMES = {
     **dict.fromkeys(("CallRecorder", "folder_name", "prepare_root"), "agentrun.record._recorder"),
     **dict.fromkeys(("CALL_FILES", "find_calls", "load_report", "render_listing",
                      "render_markdown"), "agentrun.record._report"),
-    "Redactor": "agentrun.record._wire",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _HOMES)

@@ -16,12 +16,13 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agentrun._secrets import Redactor
 from agentrun.engine.actions import (
     EmitTranscript,
     PlayAudio,
@@ -43,7 +44,7 @@ from agentrun.record._files import CallFiles, writer_thread
 from agentrun.record._report import render_markdown
 from agentrun.record._timeline import Timeline, latency_summary
 from agentrun.record._tracks import SPEECH_PEAK, StereoTracks
-from agentrun.record._wire import Redactor, local_line, wire_line
+from agentrun.record._wire import local_line, wire_line
 
 __all__ = ["CallRecorder", "folder_name", "prepare_root"]
 
@@ -125,9 +126,11 @@ class CallRecorder:
 
     Args:
         root: the record directory (see :func:`prepare_root`).
-        secrets: more values that must never be written, replaced by ``[redacted]``; every
+        secrets: more values that must never be written: plain values (replaced by
+            ``[hidden]``) or ``{value: environment variable}`` (``[hidden $VARIABLE]``). Every
             secret the process knows (``from_env`` values, the API key, tool secrets: see
-            ``agentrun._secrets``) is replaced by ``[hidden $NAME]`` anyway.
+            ``agentrun._secrets``) is replaced by ``[hidden $NAME]`` anyway, also one
+            remembered after the recorder was made. Matching as ``agentrun._secrets.Redactor``.
         on_error: called once, on the session's loop, with a one-line message when the record
             cannot be written (a full disk); the call goes on. Default: a log warning.
         service: where the call went, for the report (no query string, no credentials).
@@ -137,11 +140,12 @@ class CallRecorder:
         service: where the call went (set before the call starts).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, secrets: Iterable[str] = (),
+    def __init__(self, root: str | os.PathLike[str], *,
+                 secrets: Iterable[str] | Mapping[str, str] = (),
                  on_error: Callable[[str], None] | None = None, service: str = "") -> None:
         self.root = Path(root)
         self.path: Path | None = None
-        self._redact = Redactor(secrets)
+        self._redact = Redactor(secrets, remembered=True)
         self._on_error = on_error
         self.service = service
         self._loop: asyncio.AbstractEventLoop | None = None

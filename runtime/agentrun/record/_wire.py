@@ -4,23 +4,21 @@ Pure functions of their arguments. A frame is parsed once here; the recorder rea
 event for the facts it dates (speech started/stopped, commits, typed turns). Base64 audio never
 reaches the file: the known audio fields become ``<field>_bytes`` (the decoded length), any
 other ``audio`` string anywhere in an event too, and long base64 runs in a frame that is not JSON
-are shortened. Secrets are cut by ``agentrun._secrets`` (every ``from_env`` value and API key
-the process read, shown as ``[hidden $NAME]``) and by the recorder's own list. Imports
-``agentrun._secrets`` only.
+are shortened. Secrets are cut by the redactor the caller passes (the recorder's: an
+``agentrun._secrets.Redactor`` over every secret the process read plus its own values). Imports
+nothing of agentrun.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
-from agentrun._secrets import redact as redact_known
+__all__ = ["local_line", "wire_line"]
 
-__all__ = ["REDACTED", "Redactor", "local_line", "wire_line"]
-
-REDACTED = "[redacted]"
+Redact = Callable[[str], str]
 
 # where each audio-carrying event keeps its base64 payload (grok-realtime.md §3.1)
 _AUDIO_FIELDS = {
@@ -34,35 +32,6 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{256,}={0,2}")
 _PAYLOAD = re.compile(r'"(audio|delta)"\s*:\s*"([A-Za-z0-9+/]{64,}={0,2})"')
 _FAST_FROM = 512  # frames shorter than this are parsed as they are
 _MALFORMED_KEEP = 4000  # characters of an unparsable frame kept for debugging
-_MIN_SECRET = 4  # shorter values would cut ordinary words out of every transcript
-
-
-class Redactor:
-    """Cuts secret values out of text, in every form they take in JSON: every secret the
-    process knows (``agentrun._secrets``: ``from_env`` values, the API key, tool secrets,
-    replaced by ``[hidden $NAME]``), then the values given here (replaced by ``[redacted]``).
-
-    Args:
-        secrets: more values to cut (e.g. an embedder's own); values shorter than four
-            characters are ignored (they cannot be told apart from ordinary words).
-    """
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            if not isinstance(secret, str) or len(secret.strip()) < _MIN_SECRET:
-                continue
-            forms.update({secret, json.dumps(secret)[1:-1],
-                          json.dumps(secret, ensure_ascii=False)[1:-1]})
-        ordered = sorted(forms, key=len, reverse=True)  # longest first: no partial leftovers
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-    def __call__(self, text: str) -> str:
-        """``text`` with every secret replaced."""
-        text = redact_known(text)
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(REDACTED, text)
 
 
 def _b64_bytes(text: str) -> int:
@@ -90,14 +59,14 @@ def _dumps(record: dict[str, Any]) -> str:
 
 
 def wire_line(t: float, direction: str, text: str,
-              redact: Redactor) -> tuple[str, dict[str, Any] | None]:
+              redact: Redact) -> tuple[str, dict[str, Any] | None]:
     """One ``events.jsonl`` line for a frame on the realtime socket.
 
     Args:
         t: seconds since the call's start (monotonic clock).
         direction: ``in`` (from the server) or ``out`` (to it).
         text: the frame as sent or received.
-        redact: cuts secrets out of the line.
+        redact: cuts secrets out of the line (``agentrun._secrets.Redactor``).
 
     Returns:
         (the line without its newline, the event as written — audio payloads replaced by
@@ -140,13 +109,13 @@ def wire_line(t: float, direction: str, text: str,
     return redact(_dumps({"t": round(t, 6), "dir": direction, "event": shown})), shown
 
 
-def local_line(t: float, kind: str, redact: Redactor, **fields: Any) -> str:
+def local_line(t: float, kind: str, redact: Redact, **fields: Any) -> str:
     """One ``events.jsonl`` line for something agentrun did locally (``dir`` ``local``).
 
     Args:
         t: seconds since the call's start.
         kind: what happened, e.g. ``playback.stopped``, ``tool.finished``.
-        redact: cuts secrets out of the line.
+        redact: cuts secrets out of the line (``agentrun._secrets.Redactor``).
         **fields: its details (JSON values).
 
     Returns:

@@ -4,8 +4,10 @@ A call never raises (except cancellation): invalid arguments, a request that can
 timeout, an unreachable host, a non-2xx status, a redirect to another host and a body that is
 not the JSON promised all become a ``ToolResult`` with ``ok=False`` and an error the model can
 act on. Secret values (read from the environment variables the file names) go only into the
-request: they are cut out of everything the model gets and every log line. Argument values are
-percent-encoded in the URL, so the model cannot change the host, the path or the query.
+request: they are cut out of everything the model gets and every log line, as
+``[hidden $VARIABLE]`` (``agentrun._secrets.Redactor``: also URL-encoded, JSON-escaped or in
+another case). Argument values are percent-encoded in the URL, so the model cannot change the
+host, the path or the query.
 Reads the spec's ``HttpCall`` by attribute; imports httpx and Jinja only when a call runs.
 """
 
@@ -22,13 +24,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from agentrun._secrets import Redactor
 from agentrun.tools._result import ToolResult, encode_output, error_output
 from agentrun.tools._tool import DEFAULT_TIMEOUT, format_validation_error
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "HttpTool", "Redactor"]
+__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "HttpTool"]
 
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 2_000_000
@@ -39,32 +42,6 @@ _TYPES: dict[str, type] = {"string": str, "integer": int, "number": float, "bool
 _ARGUMENTS_CONFIG = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 _SINGLE_NAME = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$")
 _log = logging.getLogger("agentrun.tools")
-
-
-class Redactor:
-    """Cuts secret values (and their URL-encoded forms) out of text.
-
-    Args:
-        secrets: the secret values; values shorter than 4 characters are left alone (they
-            would cut ordinary words out of outputs).
-    """
-
-    def __init__(self, secrets: Mapping[str, str] | list[str] = ()) -> None:
-        from urllib.parse import quote
-
-        values = list(secrets.values()) if isinstance(secrets, Mapping) else list(secrets)
-        forms = {form for value in values if len(value) >= 4
-                 for form in (value, quote(value, safe=""), quote(value))}
-        self._forms = sorted(forms, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        """``text`` with every secret replaced by ``[secret]``."""
-        for form in self._forms:
-            text = text.replace(form, "[secret]")
-        return text
-
-    def __bool__(self) -> bool:
-        return bool(self._forms)
 
 
 class _Failure(Exception):
@@ -123,6 +100,8 @@ class HttpTool:
         defaults: the agent's variable defaults, used when a call does not pass them.
         client: a shared ``httpx.AsyncClient`` while the registry is open; None opens one per
             call.
+        secret_variables: each secret value → its environment variable (set from ``secrets``).
+        redact: cuts those values out of text, as ``[hidden $VARIABLE]``.
     """
 
     name: str
@@ -137,7 +116,9 @@ class HttpTool:
 
     def __post_init__(self) -> None:
         self._model, self._parameters = arguments_model(self.call.arguments)
-        self.redact = Redactor(self.secrets)
+        names = getattr(self.call, "secrets", {})  # secret name → environment variable
+        self.secret_variables = {value: names.get(key) for key, value in self.secrets.items()}
+        self.redact = Redactor(self.secret_variables)
         self.source = self.source or f"http {self.call.method} {_shown_url(self.call.url)}"
 
     @classmethod

@@ -28,7 +28,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from agentrun.tools._http import Redactor
+from agentrun._secrets import Redactor
 from agentrun.tools._result import ToolResult, encode_output, error_output
 from agentrun.tools._tool import DEFAULT_TIMEOUT
 
@@ -105,9 +105,10 @@ class McpConnection:
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._stderr: Any = None
-        secrets = {key: self.environ.get(var, "") for key, var in self.server.secrets.items()}
-        secrets.update({key: self.environ.get(var, "") for key, var in self.server.env.items()})
-        self.redact = Redactor({k: v for k, v in secrets.items() if v})
+        # every value handed to the server, by its variable: what the model sees names it only
+        variables = [*self.server.secrets.values(), *self.server.env.values()]
+        self.redact = Redactor({self.environ[var]: var for var in variables
+                                if self.environ.get(var)})
 
     @property
     def transport(self) -> str:

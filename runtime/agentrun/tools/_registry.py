@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agentrun._secrets import Redactor
 from agentrun.errors import SpecError, ToolLoadError
 from agentrun.tools._advice import tool_advice
 from agentrun.tools._discovery import (
@@ -29,7 +30,7 @@ from agentrun.tools._discovery import (
     missing_message,
     shadow_hint,
 )
-from agentrun.tools._http import HttpTool, Redactor
+from agentrun.tools._http import HttpTool
 from agentrun.tools._result import ToolResult, error_output
 from agentrun.tools._tool import Tool, ToolConfigError
 
@@ -237,16 +238,25 @@ class ToolRegistry:
         return [server_tool(ref, self._environ, reveal=reveal) for ref in remote]
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret value this registry knows replaced by ``[secret]``."""
+        """``text`` with every secret value this registry's tools read replaced by
+        ``[hidden $VARIABLE]`` (matching as ``agentrun._secrets.Redactor``).
+
+        Args:
+            text: anything about to reach the model, a log or a screen.
+
+        Returns:
+            The text, unchanged when it holds no secret.
+        """
         return self._redactor()(text)
 
     def _redactor(self) -> Redactor:
-        values = [v for tool in self._tools.values() if isinstance(tool, HttpTool)
-                  for v in tool.secrets.values()]
+        secrets = {value: var for tool in self._tools.values() if isinstance(tool, HttpTool)
+                   for value, var in tool.secret_variables.items()}
         for _, ref in self._mcp_refs:
-            values += [self._environ.get(var, "") for var in (*ref.mcp.env.values(),
-                                                              *ref.mcp.secrets.values())]
-        return Redactor([v for v in values if v])
+            secrets.update({self._environ[var]: var for var in (*ref.mcp.env.values(),
+                                                                *ref.mcp.secrets.values())
+                            if self._environ.get(var)})
+        return Redactor(secrets)
 
     @asynccontextmanager
     async def open(self, *, report: Report | None = None, remote: bool = False
