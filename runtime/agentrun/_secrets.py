@@ -33,11 +33,14 @@ __all__ = [
     "RedactingFilter",
     "Redactor",
     "Secret",
+    "SecretFloat",
+    "SecretInt",
     "forget_all",
     "marker",
     "redact",
     "redact_data",
     "remember",
+    "secret",
     "secret_values",
 ]
 
@@ -62,6 +65,53 @@ class Secret(str):
         made = super().__new__(cls, value)
         made.env_name = env_name
         return made
+
+
+class SecretInt(int):
+    """A whole number read from the environment (a ``type: integer`` variable): prints as
+    ``[hidden $NAME]`` in ``render`` and ``--dry-run`` like :class:`Secret`, because a short
+    number (a PIN) cannot be found in free text by :func:`redact`.
+
+    Attributes:
+        env_name: the environment variable it came from.
+    """
+
+    env_name: str
+
+    def __new__(cls, value: int, env_name: str) -> SecretInt:
+        made = super().__new__(cls, value)
+        made.env_name = env_name
+        return made
+
+
+class SecretFloat(float):
+    """A number read from the environment (a ``type: number`` variable); see :class:`SecretInt`.
+
+    Attributes:
+        env_name: the environment variable it came from.
+    """
+
+    env_name: str
+
+    def __new__(cls, value: float, env_name: str) -> SecretFloat:
+        made = super().__new__(cls, value)
+        made.env_name = env_name
+        return made
+
+
+def secret(value: Any, env_name: str) -> Any:
+    """``value`` (converted from environment variable ``env_name``) marked as a secret, so a
+    template printing it for people shows ``[hidden $NAME]``: text, whole numbers and numbers
+    are marked; a boolean cannot be (``bool`` has no subclasses) and is returned as is."""
+    if isinstance(value, str):
+        return Secret(value, env_name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return SecretInt(value, env_name)
+    if isinstance(value, float):
+        return SecretFloat(value, env_name)
+    return value
 
 
 def marker(name: str | None) -> str:

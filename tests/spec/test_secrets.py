@@ -132,8 +132,6 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     assert handler_records == ["connecting with [hidden $DB_PASSWORD]"]
 
 
-
-
 def test_render_never_shows_an_environment_value_changed_by_the_template(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `~`, replace and slices make text the marker cannot be found in afterwards; a short value
@@ -159,3 +157,23 @@ def test_render_never_shows_an_environment_value_changed_by_the_template(
 
     real = Agent.load(tmp_path / "a.yaml", environ=env).config().session.instructions
     assert "code 739" in real and "tok 9f8e7d6c5b4a" in real and "Live." in real
+
+
+def test_a_number_from_the_environment_is_hidden_too(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # a PIN declared as integer: too short to find in free text, so the template must mark it
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pin.yaml").write_text(
+        "name: T\ninstructions: 'Pin {{ pin }}, rate {{ rate }}, next {{ pin + 1 }}.'\n"
+        "greeting: \"{{ 'code ' ~ pin }}{% if pin == 12 %}, twelve{% endif %}\"\n"
+        "variables:\n  pin: {type: integer, from_env: PIN}\n"
+        "  rate: {type: number, from_env: RATE}\n")
+    env = {"PIN": "12", "RATE": "0.5"}
+    shown = CliRunner().invoke(main, ["render", "pin.yaml"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == "Pin [hidden $PIN], rate [hidden $RATE], next 13.\n"
+    dry = CliRunner().invoke(main, ["run", "--dry-run", "pin.yaml"], env=env)
+    instructions = json.loads(dry.stdout)["session.update"]["session"]["instructions"]
+    assert instructions == "Pin [hidden $PIN], rate [hidden $RATE], next 13."
+    greeting = CliRunner().invoke(main, ["render", "pin.yaml", "--greeting"], env=env)
+    assert greeting.stdout == "code [hidden $PIN], twelve\n"  # the branch the call takes

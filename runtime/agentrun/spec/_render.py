@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from agentrun._secrets import Secret, marker
+from agentrun._secrets import Secret, SecretFloat, SecretInt, marker
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._template import TemplateOrigin, is_plain, render_template
 from agentrun.spec._values import variable_values
@@ -55,8 +55,8 @@ class _Hidden:
 
     __slots__ = ("_shown", "_value")
 
-    def __init__(self, value: Secret) -> None:
-        self._value = str(value)
+    def __init__(self, value: Secret | SecretInt | SecretFloat) -> None:
+        self._value: Any = value  # its own type: `pin == 12` compares numbers
         self._shown = marker(value.env_name)
 
     def __str__(self) -> str:
@@ -113,6 +113,7 @@ class _Hidden:
         return self._real(item) in self._value
 
 
+_SECRETS = (Secret, SecretInt, SecretFloat)  # values read from the environment
 _ANY_CASE_MARKER = re.compile(r"\[hidden \$(\w+)\]", re.IGNORECASE)
 
 
@@ -120,15 +121,15 @@ def _render(spec: AgentSpec, source: str, label: str, values: Mapping[str, Any],
             call: Mapping[str, Any] | None, now: datetime | None, hide: bool = False) -> str:
     origin = _origin(spec, "_template_origin" if label == "instructions" else "_greeting_origin")
     context = {} if is_plain(source) else _context(spec, values, call, now)
-    if not hide or not any(isinstance(v, Secret) for v in values.values()):
+    if not hide or not any(isinstance(v, _SECRETS) for v in values.values()):
         return render_template(source, context, origin, label, hide_secrets=hide)
     shown = render_template(source, context, origin, label, hide_secrets=True)  # errors as run
-    hidden = {k: _Hidden(v) if isinstance(v, Secret) else v for k, v in context.items()}
+    hidden = {k: _Hidden(v) if isinstance(v, _SECRETS) else v for k, v in context.items()}
     try:
         text = render_template(source, hidden, origin, label, hide_secrets=True)
     except SpecErrors:  # a filter that needs the real value (`| int`): the redacted text
         return shown
-    names = {v.env_name.lower(): v.env_name for v in values.values() if isinstance(v, Secret)}
+    names = {v.env_name.lower(): v.env_name for v in values.values() if isinstance(v, _SECRETS)}
     # `{{ token | upper }}` shouts the marker too: show it as written
     return _ANY_CASE_MARKER.sub(
         lambda m: marker(names[m.group(1).lower()]) if m.group(1).lower() in names

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agentrun._secrets import Secret, marker, redact
+from agentrun._secrets import Secret, SecretFloat, SecretInt, marker, redact
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._fields import BUILTIN_VARIABLES, did_you_mean
 from agentrun.spec._template_errors import at_line, render_problem, syntax_problem
@@ -84,7 +84,7 @@ def _finalize(value: Any) -> Any:
     """What ``{{ value }}`` prints: nothing for None; the marker of a hidden secret."""
     if value is None:
         return ""
-    if isinstance(value, Secret) and _HIDING.get():
+    if isinstance(value, Secret | SecretInt | SecretFloat) and _HIDING.get():
         return marker(value.env_name)
     return value
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from agentrun._secrets import Secret, remember
+from agentrun._secrets import remember, secret
 from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._fields import coerce_variable, did_you_mean
 
@@ -68,7 +68,7 @@ def resolve_values(spec: AgentSpec, given: Mapping[str, Any] | None = None,
             remember(environ[var.from_env], var.from_env)  # never printed from here on
             try:
                 value = coerce_variable(var.type, environ[var.from_env])
-                values[name] = Secret(value, var.from_env) if isinstance(value, str) else value
+                values[name] = secret(value, var.from_env)
             except ValueError as exc:
                 error(name, f"environment variable {var.from_env} (for '{name}') is not valid: "
                       f"{exc}", f"'{name}' is declared as {var.type}")
