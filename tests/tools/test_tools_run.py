@@ -212,6 +212,7 @@ class Opaque:
     (datetime(2026, 1, 2, 9, 30), "2026-01-02T09:30:00"),
     (Decimal("9.99"), "9.99"),
     (UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+    ({"mean": float("nan"), "max": float("inf")}, '{"mean":null,"max":null}'),  # valid JSON
 ])
 def test_results_are_encoded_once(value: Any, output: str) -> None:
     def tool() -> Any:

@@ -108,7 +108,8 @@ def encode_output(value: Any, *, limit: int = MAX_OUTPUT_CHARS) -> str:
     ):
         _check_binary(value)
         try:
-            text = pydantic_core.to_json(value, fallback=_refuse).decode()
+            # NaN and infinities are not JSON: null, as JavaScript's JSON.stringify writes them
+            text = pydantic_core.to_json(value, fallback=_refuse, inf_nan_mode="null").decode()
         except pydantic_core.PydanticSerializationError as exc:
             # pydantic wraps our message: "Error serializing to JSON: UnencodableResult: …"
             raise UnencodableResult(str(exc).split("UnencodableResult: ", 1)[-1]) from None
