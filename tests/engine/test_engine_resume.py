@@ -130,3 +130,34 @@ def test_server_echo_of_a_restored_call_is_not_tracked_as_a_new_call() -> None:
     assert conv.idle
     assert receive_and_get(conv, arguments_done("c1", "lookup_order")) == [
         Report("debug", "duplicate arguments for call c1 ignored")]
+
+
+def test_a_long_call_resumes_with_its_recent_conversation_and_no_orphan_output() -> None:
+    """Hours of conversation do not grow the resume without bound: the newest exchanges are
+    restored (a call always with its output), the oldest are dropped, and a call already
+    answered is still never run twice."""
+    conv = greeted_conversation()
+    for turn in range(1, 400):
+        conv.send_user_text(f"Where is order {turn}?", float(turn))
+        r = f"r{turn}"
+        receive_and_get(conv, response_created(r), call_item(f"c{turn}", "lookup_order", r),
+                        arguments_done(f"c{turn}", "lookup_order", f'{{"order_id":"{turn}"}}', r),
+                        response_done(r))
+        conv.tool_finished(f"c{turn}", f"order {turn} shipped", float(turn) + 0.5)
+        receive_and_get(conv, response_created(f"{r}b"), assistant_item(f"a{turn}", f"{r}b"),
+                        transcript_done(f"{r}b", f"a{turn}", f"Order {turn} shipped."),
+                        response_done(f"{r}b"))
+    conv.connection_lost(500.0)
+    receive_and_get(conv, CONVERSATION_CREATED)
+    restored = [a[1]["item"] for a in receive_and_get(conv, session_updated())
+                if isinstance(a, tuple) and a[1]["type"] == "conversation.item.create"]
+    assert 150 <= len(restored) <= 200
+    assert restored[-1]["content"][0]["text"] == "Order 399 shipped."
+    assert not any("order 1?" in str(entry) for entry in restored)  # the oldest are gone
+    calls = {e["call_id"] for e in restored if e["type"] == "function_call"}
+    outputs = {e["call_id"] for e in restored if e["type"] == "function_call_output"}
+    assert outputs <= calls and "c399" in calls
+    # the server replays an answered call: it is not run again
+    replay = receive_and_get(conv, response_created("rx"), call_item("c398", "lookup_order", "rx"),
+                             arguments_done("c398", "lookup_order", '{"order_id":"398"}', "rx"))
+    assert not any(isinstance(a, RunTool) for a in replay)
