@@ -160,6 +160,7 @@ class ToolError(AgentrunError):
 
     @property
     def model_message(self) -> str:
+        """What the model is told (the function output): the message, without internals."""
         return str(self)
 
 
