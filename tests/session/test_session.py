@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -238,3 +239,35 @@ def test_calls_of_one_response_run_together_then_one_response_create() -> None:
                              ("response.create", None)]
     assert agent_lines(endpoint)[-1] == ("(simulated) lookup_order returned lookup_order done; "
                                          "lookup_order returned lookup_order done")
+
+
+def test_token_counts_are_summed_per_kind_however_long_the_call() -> None:
+    """Each response's ``usage`` adds to one total per kind in the call's result (a long call
+    keeps three numbers, not three per reply); the summary line says the same totals."""
+    from agentrun.engine.observe import WireFrame
+
+    reported: dict[str, float] = {}
+
+    class UsageWatcher:
+        def observe(self, now: float, what: object) -> None:
+            if isinstance(what, WireFrame) and what.direction == "in" \
+                    and '"response.done"' in what.text:
+                for name, value in (json.loads(what.text)["response"]["usage"] or {}).items():
+                    reported[name] = reported.get(name, 0) + value
+
+    turns = [f"question number {n}" for n in range(8)]
+    endpoint = NullEndpoint(turns)
+
+    async def main() -> SessionResult:
+        async with Simulator(Scenario.load(None)) as sim:
+            session = Session.for_url(CONFIG, sim.url, api_key=None, endpoint=endpoint,
+                                      observers=[UsageWatcher()])
+            return await asyncio.wait_for(session.run(), 15)
+
+    result = asyncio.run(main())
+    tokens = [m for m in result.metrics if m.unit == "tokens"]
+    assert sorted(m.name for m in tokens) == ["input_tokens", "output_tokens", "total_tokens"]
+    assert {m.name: m.value for m in tokens} == reported
+    assert reported["input_tokens"] > 8 and reported["output_tokens"] >= 9  # greeting + 8 replies
+    assert f"total_tokens {reported['total_tokens']:g}" in result.summary()
+    assert len([m for m in result.metrics if m.name == "response_latency"]) == 8

@@ -39,7 +39,9 @@ class SessionResult:
     Attributes:
         exit_code: 0 for a normal end; the ``EndConversation`` code otherwise.
         reason: why it ended, in one line.
-        metrics: every measurement the conversation recorded, in order.
+        metrics: the conversation's measurements in order (latencies in s, one per reply or
+            tool call); token counts are summed per kind (``input_tokens``…, one entry each,
+            where the first was recorded).
         reconnects: how many times the connection was re-established.
         audio_seconds: agent audio received, in seconds of sound.
         call_id: the call's id (as in its record).
