@@ -291,7 +291,8 @@ def test_a_missing_secret_is_a_located_problem_when_the_agent_runs(
      "5:17: url template uses 'dya', which is neither an argument nor a variable (did you "
      "mean 'day'? declare it under arguments: (the model fills it in) or variables:)"),
     ('{url: "http://x/{{ secrets.tok }}", secrets: {token: T}}',
-     "5:17: url template: secrets.tok is not declared under secrets: (declared: token)"),
+     "5:17: url template: secrets.tok is not declared under secrets: (did you mean 'token'? "
+     "declared: token)"),
     ('{url: "http://x/", secrets: {token: "Bearer abc"}}',
      "5:47: 'Bearer abc' is not an environment variable name (name an environment variable "
      "(letters, digits and '_'); values are never written in the file)"),
@@ -328,3 +329,78 @@ def test_the_agent_s_variable_defaults_apply_when_a_call_passes_none(
     assert error(call(path, "services", {}, variables={"clinic": "nowhere"})) == (
         f"services: GET 127.0.0.1:{port}/clinics/nowhere/services answered HTTP 404 Not Found: "
         '{"error": "no clinic nowhere"}')
+
+
+def test_check_reports_every_problem_of_an_http_block_in_one_run(tmp_path: Path) -> None:
+    # a new user met these one per run: the undeclared secret, then the body, then the name
+    import subprocess
+    import sys
+
+    path = tmp_path / "clinic.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: Clinic
+        instructions: Book appointments.
+        variables:
+          base: https://api.example.com
+        tools:
+          - name: services
+            http:
+              url: "{{ base }}/clinics/{{ clinic }}/services"
+              secrets: {token: BOOK_TOKEN}
+              query:
+                k: "{{ secrets.tokn }}"
+              body: {a: 1}
+        """))
+    result = subprocess.run([sys.executable, "-m", "agentrun", "check", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{path}:8:12: url template uses 'clinic', which is neither an argument nor a variable "
+        "(declare it under arguments: (the model fills it in) or variables:)",
+        f"{path}:11:12: query template: secrets.tokn is not declared under secrets: (did you "
+        "mean 'token'? declared: token)",
+        f"{path}:12:13: a GET request has no body (send the values in query:)",
+    ]
+
+
+def test_no_problem_of_an_http_block_hides_another(tmp_path: Path) -> None:
+    from agentrun.cli import main
+    from click.testing import CliRunner
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: T
+        instructions: hi
+        variables: {base: "http://x"}
+        tools:
+          - name: t
+            http:
+              url: "{{ base }}/{{ dya }}"
+              headers: {"X Key": a, "X Other": b}
+              arguments:
+                day: string
+                base: string
+              response: {template: "{{ respnse.slots }}"}
+          - name: u
+            http:
+              url: "{{ base }}/{{ n }}"
+              arguments:
+                n: {type: integer, default: many, required: true}
+        """))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"{path}:7:12: url template uses 'dya', which is neither an argument nor a variable "
+        "(did you mean 'day'? declare it under arguments: (the model fills it in) or "
+        "variables:)",
+        f"{path}:8:17: 'X Key' is not a header name",
+        f"{path}:8:29: 'X Other' is not a header name",
+        f"{path}:11:9: argument 'base' has the name of a variable (rename one of them)",
+        f"{path}:12:28: response template uses 'respnse', which is neither an argument nor a "
+        "variable (did you mean 'response'? declare it under arguments: (the model fills it in) "
+        "or variables:)",
+        f"{path}:17:37: default must fit type integer, got 'many'",
+        f"{path}:17:53: a required argument cannot have a default (remove 'default:' or "
+        "'required: true')",
+    ]

@@ -280,3 +280,31 @@ def test_without_the_mcp_package_the_file_says_how_to_install_it(
     assert [str(p) for p in ToolRegistry.for_spec(load_spec(path)).problems] == [
         f"{path}:5:5: MCP servers need the mcp package, which is not installed (pip install "
         "'agentrun-voice[mcp]')"]
+
+
+def test_check_reports_every_problem_of_an_mcp_block_in_one_run(tmp_path: Path) -> None:
+    from agentrun.cli import main
+    from click.testing import CliRunner
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: T
+        instructions: hi
+        tools:
+          - name: calendar
+            mcp:
+              command: python
+              headers: {Authorization: "Bearer {{ secrets.token }}"}
+              secrets: {token: CALENDAR_TOKEN}
+              rename: {free_slots: "find slots", book_slot: "book slot"}
+        """))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"{path}:7:16: 'headers' only applies to a url server",
+        f"{path}:8:16: 'secrets' only applies to a url server",
+        f"{path}:9:28: 'find slots' cannot be a tool name the model sees (use up to 64 letters, "
+        "digits, '_' or '-')",
+        f"{path}:9:53: 'book slot' cannot be a tool name the model sees (use up to 64 letters, "
+        "digits, '_' or '-')",
+    ]

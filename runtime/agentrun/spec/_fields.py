@@ -2,7 +2,8 @@
 
 Owns: voice names, typed variable values, did-you-mean hints, and
 :func:`fail`, which raises a pydantic error carrying a plain-language message, an optional hint
-and an optional sub-path (``at``) so the error lands on the exact YAML node.
+and an optional sub-path (``at``) so the error lands on the exact YAML node; :class:`Problems`
+does the same for every problem one validator finds, so none hides behind another.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 __all__ = [
     "BUILTIN_TOOLS",
@@ -21,6 +22,7 @@ __all__ = [
     "SYNONYMS",
     "VARIABLE_TYPES",
     "VOICES",
+    "Problems",
     "coerce_variable",
     "did_you_mean",
     "fail",
@@ -52,8 +54,47 @@ def fail(message: str, hint: str | None = None, at: Sequence[str | int] = ()) ->
     Raises:
         PydanticCustomError: always; ``agentrun.spec`` turns it into a located SpecError.
     """
-    raise PydanticCustomError("agentrun", "{message}",
-                              {"message": message, "hint": hint, "at": list(at)})
+    raise _problem(message, hint, at)
+
+
+def _problem(message: str, hint: str | None, at: Sequence[str | int]) -> PydanticCustomError:
+    return PydanticCustomError("agentrun", "{message}",
+                               {"message": message, "hint": hint, "at": list(at)})
+
+
+class Problems:
+    """Every problem one validator finds, raised together (``agentrun check`` shows them all).
+
+    A validator that calls :func:`fail` stops at its first problem, and the author meets the
+    next one only after fixing it. Collect them instead and raise once at the end::
+
+        problems = Problems()
+        if bad: problems.add("what is wrong", "what to try", at=["body"])
+        problems.raise_any()
+
+    pydantic places every collected problem below the validated value, so each one becomes its
+    own located SpecError (``agentrun.spec._located``), exactly as a :func:`fail` would.
+    """
+
+    def __init__(self) -> None:
+        self._found: list[PydanticCustomError] = []
+
+    def add(self, message: str, hint: str | None = None, at: Sequence[str | int] = ()) -> None:
+        """Note one problem; the arguments are :func:`fail`'s."""
+        self._found.append(_problem(message, hint, at))
+
+    def raise_any(self) -> None:
+        """Raise what was noted; return when nothing was.
+
+        Raises:
+            PydanticCustomError: one problem was noted.
+            ValidationError: several were (pydantic adds each of its errors to the model's).
+        """
+        if len(self._found) == 1:
+            raise self._found[0]
+        if self._found:
+            raise ValidationError.from_exception_data("agentrun", [
+                InitErrorDetails(type=problem, loc=(), input=None) for problem in self._found])
 
 
 # Other names people use for an allowed value (the value → what they write instead).

@@ -1,7 +1,8 @@
 """``load_spec``: an agent file on disk → a validated :class:`AgentSpec`, or every problem at once.
 
-Owns: the order of the checks (read → YAML → models → instructions) and collecting all their
-problems into one :class:`SpecErrors`. Nothing here prints; the CLI decides how to show errors.
+Owns: the order of the checks (read → YAML → models → the names the instructions, the greeting
+and the http tools read) and collecting all their problems into one :class:`SpecErrors`.
+Nothing here prints; the CLI decides how to show errors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from agentrun.errors import SpecError, SpecErrors
 from agentrun.spec._located import translate
 from agentrun.spec._models import AgentSpec
 from agentrun.spec._template import TemplateOrigin, check_template
+from agentrun.spec._tool_models import http_name_problems
 from agentrun.spec._yaml import YamlDocument, parse_yaml, read_text
 
 __all__ = ["ParsedFile", "load_spec", "parse_file"]
@@ -122,6 +124,24 @@ def _tool_name_clashes(doc: YamlDocument, shown: str) -> list[SpecError]:
     return problems
 
 
+def _http_names(doc: YamlDocument, shown: str, declared: set[str]) -> list[SpecError]:
+    """Names the ``http:`` tools' templates read that the file never declares (checked on the
+    raw data, like the instructions, so they are reported with the tools' other problems)."""
+    tools = doc.data.get("tools")
+    if not isinstance(tools, list):
+        return []
+    problems = []
+    for index, entry in enumerate(tools):
+        block = entry.get("http") if isinstance(entry, dict) else None
+        for found in http_name_problems(block, declared):
+            path = ("tools", index, "http", *found.path)
+            where = doc.locations.key(path) if found.key else doc.locations.value(path)
+            line, column = where or doc.locations.nearest(path)
+            problems.append(SpecError(found.message, path=shown, line=line, column=column,
+                                      hint=found.hint))
+    return problems
+
+
 def _declared(data: dict[str, Any]) -> set[str]:
     variables = data.get("variables")
     return {str(name) for name in variables} if isinstance(variables, dict) else set()
@@ -169,6 +189,7 @@ def parse_file(path: str | os.PathLike[str]) -> ParsedFile:
     source, origin, found = _instructions(doc, file, shown)
     problems.extend(found)
     declared = _declared(doc.data)
+    problems.extend(_http_names(doc, shown, declared))
     if source is not None and origin is not None:
         problems.extend(check_template(source, declared, origin))
     greeting_origin, found = _greeting(doc, shown, declared)

@@ -40,7 +40,6 @@ from agentrun.spec._fields import (
 )
 from agentrun.spec._language import check_language, language_code
 from agentrun.spec._tool_models import HttpCall, HttpResponse, McpServer, ToolArgument
-from agentrun.spec._tool_templates import template_names
 from agentrun.spec._yaml import Locations
 
 if TYPE_CHECKING:
@@ -576,29 +575,3 @@ class AgentSpec(BaseModel):
                 fail(f"'{name}' cannot be a variable name",
                      "use letters, digits and '_', starting with a letter", at=[name, "#key"])
         return value
-
-    @model_validator(mode="after")
-    def _tool_templates(self) -> "AgentSpec":
-        # Only the whole file knows its variables: an http template may read those, its own
-        # arguments and (request templates) its secrets.
-        for index, ref in enumerate(self.tools):
-            if ref.http is None:
-                continue
-            arguments = set(ref.http.arguments)
-            for name in sorted(arguments & set(self.variables)):
-                fail(f"argument '{name}' has the name of a variable", "rename one of them",
-                     at=["tools", index, "http", "arguments", name, "#key"])
-            known = arguments | set(self.variables)
-            checks = [(path, source, known | {"secrets"})
-                      for path, source in ref.http.templates()]
-            if ref.http.response.template is not None:
-                checks.append((("response", "template"), ref.http.response.template,
-                               known | {"response"}))
-            for path, source, allowed in checks:
-                for name in sorted(template_names(source) - allowed):
-                    hint = did_you_mean(name, sorted(known), listing=False)
-                    fail(f"{path[0]} template uses '{name}', which is neither an argument nor "
-                         "a variable", (hint + " " if hint else "") + "declare it under "
-                         "arguments: (the model fills it in) or variables:",
-                         at=["tools", index, "http", *path])
-        return self

@@ -5,12 +5,14 @@ arguments, the agent's variables and ``secrets``; what part of the response the 
 of an MCP server (stdio command or Streamable HTTP URL; which tools, under which names; who
 calls it). Secrets are only ever *names* of environment variables here: their values are read
 when the agent runs (``agentrun.tools``), never written in the file, never shown.
+Each block's checks collect every problem (``Problems``) rather than stop at the first; the
+names its templates read are checked against the whole file by :func:`http_name_problems`.
 Imports ``spec._fields`` and ``spec._tool_templates``; no ``from __future__ import
 annotations`` (see ``spec._models``).
 """
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -21,10 +23,11 @@ from pydantic import (
 )
 
 from agentrun.spec._duration import duration
-from agentrun.spec._fields import fail, shown
-from agentrun.spec._tool_templates import template_problem
+from agentrun.spec._fields import Problems, did_you_mean, shown
+from agentrun.spec._tool_templates import template_names, template_problem
 
-__all__ = ["HttpCall", "HttpResponse", "McpServer", "ToolArgument"]
+__all__ = ["HttpCall", "HttpResponse", "McpServer", "NameProblem", "ToolArgument",
+           "http_name_problems", "request_templates"]
 
 _PLAIN = ConfigDict(extra="forbid")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -32,6 +35,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 _MCP_TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,128}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
 _ENV_HINT = "name an environment variable (letters, digits and '_'); values are never written " \
             "in the file"
 
@@ -39,6 +43,8 @@ DEFAULT_MAX_CHARS = 4000
 """Characters of an HTTP response the model gets unless ``max_chars`` says otherwise."""
 
 Scalar = str | int | float | bool
+NodePath = tuple[str | int, ...]
+"""Where a node sits inside an ``http:`` block: ``("headers", "Authorization")``."""
 
 
 def _empty_dict() -> dict[str, Any]:
@@ -49,11 +55,21 @@ def _empty_list() -> list[Any]:
     return []
 
 
-def _env_names(value: dict[str, str]) -> dict[str, str]:
+def _env_names(value: dict[str, str], at: str, problems: Problems) -> None:
+    """``{KEY: ENV_VARIABLE}`` mappings: every value must name an environment variable."""
     for key, name in value.items():
-        if not isinstance(name, str) or not _ENV_NAME.match(name):
-            fail(f"'{name}' is not an environment variable name", _ENV_HINT, at=[key])
-    return value
+        if not _ENV_NAME.match(name):
+            problems.add(f"'{name}' is not an environment variable name", _ENV_HINT,
+                         at=[at, key])
+
+
+def _secret_names(secrets: dict[str, str], problems: Problems) -> None:
+    """``secrets: {NAME: ENV_VARIABLE}``: every bad name and variable."""
+    for key in secrets:
+        if not _IDENTIFIER.match(key):
+            problems.add(f"'{key}' cannot be a secret name", "use letters, digits and '_'",
+                         at=["secrets", key, "#key"])
+    _env_names(secrets, "secrets", problems)
 
 
 class ToolArgument(BaseModel):
@@ -90,6 +106,7 @@ class ToolArgument(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ToolArgument":
+        problems = Problems()
         kinds = {"string": (str,), "integer": (int,), "number": (int, float),
                  "boolean": (bool,)}[self.type]
         for option in ("default", "enum"):
@@ -98,10 +115,12 @@ class ToolArgument(BaseModel):
             for value in values:
                 wrong_bool = isinstance(value, bool) and self.type != "boolean"
                 if wrong_bool or not isinstance(value, kinds):
-                    fail(f"{option} must fit type {self.type}, got {shown(value)}", at=[option])
+                    problems.add(f"{option} must fit type {self.type}, got {shown(value)}",
+                                 at=[option])
         if self.required and self.default is not None:
-            fail("a required argument cannot have a default",
-                 "remove 'default:' or 'required: true'", at=["required"])
+            problems.add("a required argument cannot have a default",
+                         "remove 'default:' or 'required: true'", at=["required"])
+        problems.raise_any()
         return self
 
 
@@ -124,17 +143,19 @@ class HttpResponse(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "HttpResponse":
+        problems = Problems()
         if self.field is not None and self.template is not None:
-            fail("give either field or template, not both", at=["template"])
+            problems.add("give either field or template, not both", at=["template"])
         if self.format == "text" and self.field is not None:
-            fail("field needs format: json", at=["field"])
+            problems.add("field needs format: json", at=["field"])
         if self.field is not None and not re.fullmatch(r"[^.\s]+(\.[^.\s]+)*", self.field):
-            fail(f"field must be a dotted path such as data.slots, got {shown(self.field)}",
-                 at=["field"])
+            problems.add(f"field must be a dotted path such as data.slots, got "
+                         f"{shown(self.field)}", at=["field"])
         if self.template is not None:
             problem = template_problem(self.template)
             if problem:
-                fail(f"response template: {problem}", at=["template"])
+                problems.add(f"response template: {problem[0]}", problem[1], at=["template"])
+        problems.raise_any()
         return self
 
 
@@ -182,56 +203,115 @@ class HttpCall(BaseModel):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("secrets")
-    @classmethod
-    def _secret_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _IDENTIFIER.match(key):
-                fail(f"'{key}' cannot be a secret name", "use letters, digits and '_'",
-                     at=[key, "#key"])
-        return _env_names(value)
-
-    @field_validator("arguments")
-    @classmethod
-    def _argument_names(cls, value: dict[str, ToolArgument]) -> dict[str, ToolArgument]:
-        for key in value:
-            if not _IDENTIFIER.match(key):
-                fail(f"'{key}' cannot be an argument name",
-                     "use letters, digits and '_', starting with a letter", at=[key, "#key"])
-            if key == "secrets":
-                fail("'secrets' cannot be an argument name", "it names the secrets in "
-                     "templates", at=[key, "#key"])
-        return value
-
-    @field_validator("headers")
-    @classmethod
-    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _HEADER_NAME.match(key):
-                fail(f"'{key}' is not a header name", at=[key, "#key"])
-        return value
-
-    def templates(self) -> list[tuple[tuple[str | int, ...], str]]:
+    def templates(self) -> list[tuple[NodePath, str]]:
         """Every request template with its path inside the block (``("headers", "X")``)."""
-        found: list[tuple[tuple[str | int, ...], str]] = [(("url",), self.url)]
-        found += [(("headers", k), v) for k, v in self.headers.items()]
-        found += [(("query", k), v) for k, v in self.query.items() if isinstance(v, str)]
-        found += list(_strings(self.body, ("body",)))
-        return found
+        return request_templates(self.url, self.headers, self.query, self.body)
 
     @model_validator(mode="after")
     def _consistent(self) -> "HttpCall":
+        # Names that are neither arguments nor variables are found by http_name_problems: only
+        # the whole file knows its variables.
+        problems = Problems()
+        _secret_names(self.secrets, problems)
+        for key in self.arguments:
+            if not _IDENTIFIER.match(key):
+                problems.add(f"'{key}' cannot be an argument name",
+                             "use letters, digits and '_', starting with a letter",
+                             at=["arguments", key, "#key"])
+            elif key == "secrets":
+                problems.add("'secrets' cannot be an argument name", "it names the secrets in "
+                             "templates", at=["arguments", key, "#key"])
+        for key in self.headers:
+            if not _HEADER_NAME.match(key):
+                problems.add(f"'{key}' is not a header name", at=["headers", key, "#key"])
         for path, source in self.templates():
             problem = template_problem(source, secrets=set(self.secrets))
             if problem:
-                fail(f"{path[0]} template: {problem}", at=list(path))
+                problems.add(f"{path[0]} template: {problem[0]}", problem[1], at=list(path))
         if self.body is not None and self.method in ("GET", "DELETE"):
-            fail(f"a {self.method} request has no body", "send the values in query:",
-                 at=["body"])
+            problems.add(f"a {self.method} request has no body", "send the values in query:",
+                         at=["body"])
+        problems.raise_any()
         return self
 
 
-def _strings(value: Any, path: tuple[str | int, ...]) -> Any:
+def request_templates(url: Any, headers: Any, query: Any, body: Any) -> list[tuple[NodePath, str]]:
+    """Every request template of an ``http:`` block, with its path inside the block.
+
+    Takes the fields as validated or as written (a value of the wrong type holds no template).
+
+    Args:
+        url: the URL template.
+        headers: header name → template.
+        query: parameter name → template or plain value.
+        body: any YAML value whose strings are templates.
+
+    Returns:
+        ``[(("url",), "{{ base }}/slots"), (("headers", "X-Key"), "…"), …]`` in file order.
+    """
+    found: list[tuple[NodePath, str]] = [(("url",), url)] if isinstance(url, str) else []
+    for field, values in (("headers", headers), ("query", query)):
+        if isinstance(values, dict):
+            found += [((field, str(k)), v) for k, v in values.items() if isinstance(v, str)]
+    found += list(_strings(body, ("body",)))
+    return found
+
+
+class NameProblem(NamedTuple):
+    """A name an ``http:`` block cannot use, at ``path`` inside the block (on its key when
+    ``key``)."""
+
+    message: str
+    hint: str | None
+    path: NodePath
+    key: bool = False
+
+
+def http_name_problems(block: Any, variables: set[str]) -> list[NameProblem]:
+    """The names an ``http:`` block's templates read that are neither its arguments nor the
+    agent's variables, and arguments named like a variable.
+
+    Works on the block as written, so these are found together with the block's other
+    problems (pydantic would check the whole file's names only once every tool is valid).
+    Templates that do not parse are skipped: :class:`HttpCall` reports them.
+
+    Args:
+        block: the ``http:`` value as written in the file.
+        variables: the names declared under the file's ``variables:``.
+
+    Returns:
+        Every problem, in the block's order.
+    """
+    if not isinstance(block, dict):
+        return []
+    written = block.get("arguments")
+    arguments = {str(name) for name in written} if isinstance(written, dict) else set()
+    found = [NameProblem(f"argument '{name}' has the name of a variable", "rename one of them",
+                         ("arguments", name), key=True)
+             for name in sorted(arguments & variables)]
+    known = arguments | variables
+    response = block.get("response")
+    checks = [(path, source, known) for path, source in request_templates(
+        block.get("url"), block.get("headers"), block.get("query"), block.get("body"))]
+    if isinstance(response, dict) and isinstance(response.get("template"), str):
+        checks.append((("response", "template"), response["template"], known | {"response"}))
+    from jinja2 import TemplateSyntaxError
+
+    for path, source, allowed in checks:
+        try:
+            used = template_names(source)
+        except (TemplateSyntaxError, RecursionError):
+            continue  # HttpCall reports it at this template
+        for name in sorted(used - allowed - {"secrets"}):  # secrets.NAME: HttpCall checks it
+            close = did_you_mean(name, sorted(allowed), listing=False)
+            found.append(NameProblem(
+                f"{path[0]} template uses '{name}', which is neither an argument nor a variable",
+                (close + " " if close else "") + "declare it under arguments: (the model fills "
+                "it in) or variables:", path))
+    return found
+
+
+def _strings(value: Any, path: NodePath) -> Any:
     """Every string inside a YAML value, with its path."""
     if isinstance(value, str):
         yield path, value
@@ -290,54 +370,6 @@ class McpServer(BaseModel):
         default=10.0, description="How long the server may take to start and list "
         "its tools, in seconds ('10s'); then the call goes on without it.", examples=["20s"])
 
-    @field_validator("env")
-    @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _ENV_NAME.match(key):
-                fail(f"'{key}' is not an environment variable name", at=[key, "#key"])
-        return _env_names(value)
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _IDENTIFIER.match(key):
-                fail(f"'{key}' cannot be a secret name", "use letters, digits and '_'",
-                     at=[key, "#key"])
-        return _env_names(value)
-
-    @field_validator("allowed_tools")
-    @classmethod
-    def _allowed(cls, value: list[str] | None) -> list[str] | None:
-        for index, name in enumerate(value or ()):
-            if not _MCP_TOOL_NAME.match(name):
-                fail(f"'{name}' cannot be an MCP tool name", at=[index])
-        return value
-
-    @field_validator("rename")
-    @classmethod
-    def _renames(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, name in value.items():
-            if not isinstance(name, str) or not _FUNCTION_NAME.match(name):
-                fail(f"'{name}' cannot be a tool name the model sees",
-                     "use up to 64 letters, digits, '_' or '-'", at=[key])
-        return value
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", value):
-            fail(f"prefix {shown(value)} can hold only letters, digits, '_' or '-'")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            fail(f"url must start with http:// or https://, got {shown(value)}")
-        return value
-
     @property
     def transport(self) -> str:
         """``stdio`` or ``http``."""
@@ -345,36 +377,70 @@ class McpServer(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "McpServer":
+        problems = Problems()
+        self._name_problems(problems)
         if (self.command is None) == (self.url is None):
-            fail("give either command (a stdio server agentrun starts) or url (a Streamable "
-                 "HTTP server), not both" if self.command else "an MCP server needs command "
-                 "(a stdio server agentrun starts) or url (a Streamable HTTP server)",
-                 "e.g. {command: python, args: [server.py]} or {url: "
-                 "https://mcp.example.com/mcp}", at=["url"] if self.command else [])
-        stdio_only = {"args": self.args, "env": self.env, "cwd": self.cwd}
-        http_only = {"headers": self.headers, "secrets": self.secrets}
-        wrong = http_only if self.command is not None else stdio_only
-        for key, value in wrong.items():
-            if value:
-                fail(f"'{key}' only applies to a {'url' if key in http_only else 'command'} "
-                     "server", at=[key])
+            both = self.command is not None
+            problems.add(
+                "give either command (a stdio server agentrun starts) or url (a Streamable HTTP "
+                "server), not both" if both else "an MCP server needs command (a stdio server "
+                "agentrun starts) or url (a Streamable HTTP server)",
+                "e.g. {command: python, args: [server.py]} or {url: https://mcp.example.com/mcp}",
+                at=["url"] if both else [])
+        else:  # which keys fit depends on which kind of server this is
+            stdio_only = {"args": self.args, "env": self.env, "cwd": self.cwd}
+            http_only = {"headers": self.headers, "secrets": self.secrets}
+            wrong = http_only if self.command is not None else stdio_only
+            for key, value in wrong.items():
+                if value:
+                    kind = "url" if key in http_only else "command"
+                    problems.add(f"'{key}' only applies to a {kind} server", at=[key])
         for key, source in self.headers.items():
             problem = template_problem(source, secrets=set(self.secrets), names=set())
             if problem:
-                fail(f"headers template: {problem}", at=["headers", key])
+                problems.add(f"headers template: {problem[0]}", problem[1], at=["headers", key])
         if self.called_by == "grok":
-            if self.url is None:
-                fail("called_by: grok needs a url server: Grok cannot start a program",
-                     at=["called_by"])
-            for key in ("prefix", "rename"):
-                if getattr(self, key):
-                    fail(f"'{key}' does not apply when Grok calls the server",
-                         "Grok names the tools itself", at=[key])
-            host = re.sub(r"^https?://([^/:]+|\[[^\]]+\]).*$", r"\1", self.url or "")
-            if _is_private(host):
-                fail(f"Grok's servers cannot reach {host}",
-                     "remove called_by: grok to call it from this machine", at=["url"])
+            self._grok_problems(problems)
+        problems.raise_any()
         return self
+
+    def _name_problems(self, problems: Problems) -> None:
+        """Names and the URL, each checked on its own."""
+        for key in self.env:
+            if not _ENV_NAME.match(key):
+                problems.add(f"'{key}' is not an environment variable name",
+                             at=["env", key, "#key"])
+        _env_names(self.env, "env", problems)
+        _secret_names(self.secrets, problems)
+        for index, name in enumerate(self.allowed_tools or ()):
+            if not _MCP_TOOL_NAME.match(name):
+                problems.add(f"'{name}' cannot be an MCP tool name", at=["allowed_tools", index])
+        for key, name in self.rename.items():
+            if not _FUNCTION_NAME.match(name):
+                problems.add(f"'{name}' cannot be a tool name the model sees",
+                             "use up to 64 letters, digits, '_' or '-'", at=["rename", key])
+        if self.prefix and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", self.prefix):
+            problems.add(f"prefix {shown(self.prefix)} can hold only letters, digits, '_' or '-'",
+                         at=["prefix"])
+        if self.url is not None and not _HTTP_URL.match(self.url):
+            problems.add(f"url must start with http:// or https://, got {shown(self.url)}",
+                         at=["url"])
+
+    def _grok_problems(self, problems: Problems) -> None:
+        """What stops Grok's servers from calling this server (``called_by: grok``)."""
+        if self.url is None:
+            problems.add("called_by: grok needs a url server: Grok cannot start a program",
+                         at=["called_by"])
+        for key in ("prefix", "rename"):
+            if getattr(self, key):
+                problems.add(f"'{key}' does not apply when Grok calls the server",
+                             "Grok names the tools itself", at=[key])
+        if self.url is None or not _HTTP_URL.match(self.url):
+            return
+        host = re.sub(r"^https?://([^/:]+|\[[^\]]+\]).*$", r"\1", self.url)
+        if _is_private(host):
+            problems.add(f"Grok's servers cannot reach {host}",
+                         "remove called_by: grok to call it from this machine", at=["url"])
 
 
 def _is_private(host: str) -> bool:

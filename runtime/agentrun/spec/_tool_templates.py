@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from agentrun.spec._fields import did_you_mean
 from agentrun.spec._template import _blocked, _compile, _environment
 
 if TYPE_CHECKING:
@@ -78,8 +79,8 @@ def _secret_references(source: str) -> Iterable[str]:
 
 
 def template_problem(source: str, *, secrets: set[str] | None = None,
-                     names: set[str] | None = None) -> str | None:
-    """What is wrong with a tool template, in one sentence (None when nothing is).
+                     names: set[str] | None = None) -> tuple[str, str | None] | None:
+    """What is wrong with a tool template, in one sentence and a hint (None when nothing is).
 
     Args:
         source: the template text.
@@ -88,7 +89,7 @@ def template_problem(source: str, *, secrets: set[str] | None = None,
             (the agent's variables are only known to the whole file).
 
     Returns:
-        The problem, or None.
+        ``(message, hint)``, or None.
     """
     if not any(mark in source for mark in _MARKS):
         return None
@@ -99,24 +100,35 @@ def template_problem(source: str, *, secrets: set[str] | None = None,
         used = template_names(source)
         referenced = set(_secret_references(source))
     except TemplateSyntaxError as exc:
-        return f"{exc.message} (check the {{{{ }}}} and {{% %}} tags)"
+        return exc.message or "the template does not parse", "check the {{ }} and {% %} tags"
     except RecursionError:
-        return "brackets or tags nest too deeply"
+        return "brackets or tags nest too deeply", None
     blocked = _blocked(_environment().parse(source))
     if blocked:
-        return f"'{blocked[0][0]}' cannot be reached (names starting with '_' are blocked)"
+        return f"'{blocked[0][0]}' cannot be reached", "names starting with '_' are blocked"
     if "secrets" in used:
         if secrets is None:
-            return "secrets cannot be used here"
+            return "secrets cannot be used here", None
         unknown = sorted(referenced - secrets)
         if unknown:
-            declared = ", ".join(sorted(secrets)) or "none"
-            return f"secrets.{unknown[0]} is not declared under secrets: (declared: {declared})"
+            return _undeclared_secrets(unknown, secrets)
     if names is not None:
         unknown = sorted(used - names - {"secrets"})
         if unknown:
-            return f"'{unknown[0]}' is not known here"
+            return f"'{unknown[0]}' is not known here", "only secrets.NAME can be used here"
     return None
+
+
+def _undeclared_secrets(unknown: list[str], secrets: set[str]) -> tuple[str, str]:
+    """``secrets.tokn is not declared under secrets:`` with a did-you-mean hint."""
+    listed = ", ".join(f"secrets.{name}" for name in unknown)
+    verb = "is" if len(unknown) == 1 else "are"
+    if not secrets:
+        return (f"{listed} {verb} not declared under secrets:",
+                f"declare it: secrets: {{{unknown[0]}: ENV_VARIABLE}}")
+    close = did_you_mean(unknown[0], sorted(secrets), listing=False)
+    declared = "declared: " + ", ".join(sorted(secrets))
+    return f"{listed} {verb} not declared under secrets:", (close + " " if close else "") + declared
 
 
 def render_tool_template(source: str, values: Mapping[str, Any], *, url: bool = False) -> str:
