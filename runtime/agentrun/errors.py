@@ -22,6 +22,7 @@ imports nothing of ours.
     * AudioFileError            a sound file (a WAV caller) is missing, unreadable or not audio
     * DeviceError               a microphone or speaker is missing, busy or unusable
   * RecordError                 exit 2, a call record folder cannot be written or read
+  * ListenError                 exit 2, a server cannot listen on the host/port it was given
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "AudioError",
     "AudioFileError",
     "DeviceError",
+    "ListenError",
     "LocalProtocolError",
     "ProtocolError",
     "RecordError",
@@ -265,6 +267,28 @@ class RecordError(AgentrunError):
     Args:
         message: what is wrong, naming the folder or file.
         hint: what to try, or None.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ListenError(AgentrunError):
+    """A server (``agentrun serve``, ``agentrun sim``) cannot listen where it was told to.
+
+    A busy port or an address this machine does not have is the user's choice to change, like
+    a busy microphone, hence exit 2.
+
+    Args:
+        message: ``cannot listen on HOST:PORT: <the system's reason>``.
+        hint: what to try (another ``--port``, which process holds it), or None.
     """
 
     exit_code = 2

@@ -4,6 +4,7 @@ and `agentrun sim` keeps the same exit codes as every other command."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import signal
 import socket
@@ -122,9 +123,16 @@ def test_sim_on_a_busy_port_is_one_line_and_exit_2(cli_env: dict[str, str]) -> N
         result = subprocess.run([*AGENTRUN, "sim", "--port", str(port)], capture_output=True,
                                 text=True, env=cli_env, timeout=30, check=False)
     assert result.returncode == 2
-    assert result.stderr == (f"agentrun: invalid value for --port: port {port} is already in "
-                             "use (choose another, or 0 for any free port)\n")
+    # the same line as `agentrun serve`, naming who holds the port (this test process)
+    assert result.stderr == (f"agentrun: cannot listen on 127.0.0.1:{port}: Address already in "
+                             f"use (held by {_comm()}, pid {os.getpid()}: stop it or pick "
+                             "another --port; --port 0 picks a free one)\n")
     assert result.stdout == ""
+
+
+def _comm() -> str:
+    with open(f"/proc/{os.getpid()}/comm", encoding="utf-8") as comm:
+        return comm.read().strip()
 
 
 def test_run_interrupted_exits_130(cli_env: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -108,6 +109,37 @@ def test_a_missing_path_is_one_line_and_exit_2(tmp_path: pathlib.Path) -> None:
     assert result.returncode == 2
     assert "nope: no such file or folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_busy_port_is_one_line_naming_its_holder_and_exit_2(agents: pathlib.Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([*AGENTRUN, "serve", str(agents), "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2  # bad input, like a busy microphone: not "call failed"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"agentrun: cannot listen on 127.0.0.1:{port}: Address already "
+                               "in use (")
+    assert f"pid {os.getpid()}:" in lines[0]  # this test process holds it
+    assert "pick another --port" in lines[0]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--host", "192.0.2.7"], "this machine has no address 192.0.2.7: check --host"),
+    (["--host", "no-such-host.invalid"], "'no-such-host.invalid' is not a name or address "
+                                          "this machine can use: check --host"),
+    (["--port", "70000"], "invalid value for '--port': '70000' is not a port number"),
+])
+def test_an_unusable_host_or_port_is_one_line_and_exit_2(agents: pathlib.Path, args: list[str],
+                                                         said: str) -> None:
+    result = subprocess.run([*AGENTRUN, "serve", str(agents), "--port", "0", *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert said in result.stderr
 
 
 def test_sigterm_drains_a_call_in_progress_then_exits_0(serving: Any, agents: Any) -> None:

@@ -21,7 +21,7 @@ import click
 
 from agentrun._secrets import RedactingFilter, redact_data, remember
 from agentrun.cli import EXIT_CODES, INTERRUPTED, env_name, main
-from agentrun.errors import AgentrunError
+from agentrun.cli._listen import Port, listen_error
 
 __all__ = ["dry_run_document", "run", "sim"]
 
@@ -285,23 +285,6 @@ async def _talk(agent: Any, channel: Any, url: str | None, api_key: str | None,
     return result.exit_code, "" if result.exit_code == 0 else result.reason
 
 
-class _Port(click.ParamType):  # type: ignore[type-arg]  # generic only in click 8.5+
-    """A TCP port: 0 (any free one) to 65535, with a message a non-programmer reads."""
-
-    name = "port"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> int:
-        try:
-            port = int(value)
-        except (TypeError, ValueError):
-            port = -1
-        if not 0 <= port <= 65535:
-            self.fail(f"{value!r} is not a port number (use 1-65535, or 0 for any free port)",
-                      param, ctx)
-        return port
-
-
 _SIM_HELP = """Serve the Grok realtime simulator on 127.0.0.1 until killed.
 
 \b
@@ -331,7 +314,7 @@ Examples:
 
 @main.command("sim", help=_SIM_HELP, epilog=EXIT_CODES.replace(
     "  130  interrupted (Ctrl-C)", "  130  stopped with Ctrl-C (SIGTERM stops it with 0)"))
-@click.option("--port", type=_Port(), default=0, show_default=True,
+@click.option("--port", type=Port(), default=0, show_default=True,
               help="TCP port, 1-65535 (0: any free port).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False),
               help="YAML/JSON scenario: scripted responses and faults.")
@@ -353,7 +336,7 @@ def sim(port: int, scenario_path: str | None, trace_path: str | None,
         code = asyncio.run(_serve(Simulator(scenario, api_key=require_key, trace=trace_path,
                                             port=port, record=False)))
     except OSError as exc:
-        raise _listen_error(port, exc) from exc
+        raise listen_error("127.0.0.1", port, exc) from exc
     sys.exit(code)
 
 
@@ -373,19 +356,6 @@ def _check_writable(path: str, option: str) -> None:
     except OSError as exc:
         raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}",
                                  param_hint=option) from None
-
-
-def _listen_error(port: int, exc: OSError) -> click.ClickException | AgentrunError:
-    """Why the simulator cannot listen, with what to do; a port the user chose is exit 2."""
-    import errno
-
-    if exc.errno == errno.EADDRINUSE:
-        return click.BadParameter(f"port {port} is already in use (choose another, or 0 for "
-                                  "any free port)", param_hint="--port")
-    if exc.errno == errno.EACCES:
-        return click.BadParameter(f"port {port} needs administrator rights (choose one above "
-                                  "1024, or 0 for any free port)", param_hint="--port")
-    return AgentrunError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
 
 
 async def _serve(simulator: Any) -> int:

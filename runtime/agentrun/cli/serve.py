@@ -11,6 +11,7 @@ import os
 import click
 
 from agentrun.cli import main
+from agentrun.cli._listen import Port, listen_error
 from agentrun.errors import AgentrunError
 
 __all__ = ["serve"]
@@ -53,7 +54,8 @@ Examples:
 @click.argument("path", type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (0.0.0.0 for every interface).")
-@click.option("--port", type=int, default=8080, show_default=True, help="TCP port.")
+@click.option("--port", type=Port(), default=8080, show_default=True,
+              help="TCP port, 1-65535 (0: any free port).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes sharing the port [default: the number of cores].")
 @click.option("--public-url", metavar="URL",
@@ -107,7 +109,7 @@ def serve(path: str, host: str, port: int, workers: int | None, public_url: str 
         code = run(options, host=host, port=port, workers=workers or os.cpu_count() or 1,
                    verbose=verbose)
     except OSError as exc:
-        raise AgentrunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise listen_error(host, port, exc) from exc
     raise SystemExit(code)
 
 
