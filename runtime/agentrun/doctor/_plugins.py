@@ -7,7 +7,9 @@ points at install time, so agentrun cannot see the new tool; the doctor compares
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 import tomllib
 from collections.abc import Iterable
 from importlib import metadata
@@ -44,8 +46,7 @@ def check_plugins() -> list[Finding]:
         if entry.problem:
             findings.append(Finding.problem(
                 _TOPIC, entry.problem,
-                f"reinstall it (pip install --force-reinstall {entry.distribution}) or ask its "
-                f"author; an agent that uses {entry.name} cannot run until then"))
+                f"{_load_fix(entry)}; an agent that uses {entry.name} cannot run until then"))
     for note in catalog_notes(entries):
         findings.append(Finding.warning(_TOPIC, note, "name the one you mean in the agent file, "
                                         "as the line says"))
@@ -66,6 +67,67 @@ def check_plugins() -> list[Finding]:
             _TOPIC, f"{name}'s pyproject.toml {' and '.join(parts)}",
             f"install it again so pip records its entry points: pip install -e {source}"))
     return findings
+
+
+def _load_fix(entry: CatalogEntry) -> str:
+    """What to do about a tool that cannot load.
+
+    A target the plugin does not have (``broken = "acme_weather:does_not_exist"``) is fixed in
+    the plugin's ``pyproject.toml``, then installed again (pip records entry points at install
+    time); reinstalling the same files from the index cannot fix it. A ``pyproject.toml`` that
+    already names another target than pip recorded only needs the install again. Anything else
+    (an import that raised, a missing dependency) may be a broken install: reinstall it.
+    """
+    source = _editable_source_of(entry.distribution)
+    line = f'{entry.name} = "{entry.entry_point}"'
+    table = f'[project.entry-points."{ENTRY_POINT_GROUP}"]'
+    if source is not None:
+        declared = _declared_targets(source / "pyproject.toml") or {}
+        now = declared.get(entry.name)
+        if now is not None and now.replace(" ", "") != entry.entry_point.replace(" ", ""):
+            return (f'{source / "pyproject.toml"} now says {entry.name} = "{now}" but pip '
+                    f"recorded {line}: install it again: pip install -e {source}")
+    missing = _missing_target(entry.entry_point)
+    if missing is None:
+        return (f"reinstall it (pip install --force-reinstall {entry.distribution}) or ask its "
+                "author")
+    if source is not None:
+        return (f"{missing}: fix the line {line} under {table} in "
+                f'{source / "pyproject.toml"} (module:attribute of the tool function), then '
+                f"install it again: pip install -e {source}")
+    return (f"{missing}: the line {line} under {table} in the plugin's pyproject.toml needs "
+            f"fixing (module:attribute of the tool function), then installing again; if "
+            f"{entry.distribution} is not yours, ask its author")
+
+
+def _missing_target(target: str) -> str | None:
+    """What an entry point's ``module:attribute`` names that does not exist, or None.
+
+    Called after the catalog tried to load it: a module that imported is in ``sys.modules``; one
+    that is absent there raised while importing (its own problem, not the entry point's).
+    """
+    module_name, _, attributes = (part.strip() for part in target.partition(":"))
+    try:
+        found = importlib.util.find_spec(module_name)
+    except Exception:  # a parent package that fails to import: not the target's fault
+        return None
+    if found is None:
+        return f"there is no module {module_name}"
+    obj = sys.modules.get(module_name)
+    if obj is None:
+        return None
+    for attribute in filter(None, attributes.split(".")):
+        if not hasattr(obj, attribute):
+            return f"{module_name} has no {attributes}"
+        obj = getattr(obj, attribute)
+    return None
+
+
+def _editable_source_of(distribution: str) -> Path | None:
+    try:
+        return _editable_source(metadata.distribution(distribution))
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _listing(entries: Iterable[CatalogEntry]) -> str:
@@ -116,6 +178,13 @@ def _editable_source(dist: metadata.Distribution) -> Path | None:
 
 def _declared_tools(pyproject: Path) -> set[str] | None:
     """The ``agentrun.tools`` entry points a ``pyproject.toml`` declares (None: unreadable)."""
+    declared = _declared_targets(pyproject)
+    return None if declared is None else set(declared)
+
+
+def _declared_targets(pyproject: Path) -> dict[str, str] | None:
+    """The ``agentrun.tools`` entry points a ``pyproject.toml`` declares, name → target
+    (None: unreadable, or declared elsewhere)."""
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -124,4 +193,4 @@ def _declared_tools(pyproject: Path) -> set[str] | None:
     if not isinstance(project, dict) or "entry-points" in project.get("dynamic", ()):
         return None  # declared elsewhere (setup.py, a build hook): nothing to compare
     group = project.get("entry-points", {}).get(ENTRY_POINT_GROUP)
-    return set(group) if isinstance(group, dict) else set()
+    return {str(k): str(v) for k, v in group.items()} if isinstance(group, dict) else {}
