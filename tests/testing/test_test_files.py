@@ -114,12 +114,12 @@ def test_every_problem_against_the_agent_and_the_files_at_once(write: Write, inv
         "desk.test.yaml:2:13: the agent has no variable 'compny' (did you mean 'company'? "
         "allowed: company)",
         "desk.test.yaml:4:3: desk.yaml has no tool 'lookup_ordr' (did you mean 'lookup_order'? "
-        "allowed: lookup_order, create_ticket, current_time)",
+        "allowed: lookup_order, create_ticket, current_time, web_search)",
         "desk.test.yaml:5:3: web_search runs on Grok's servers: it cannot be mocked",
         "desk.test.yaml:13:7: desk.yaml has no tool 'currenttime' (did you mean 'current_time'? "
-        "allowed: lookup_order, create_ticket, current_time)",
+        "allowed: see line 4)",
         "desk.test.yaml:16:23: desk.yaml has no tool 'create_tickt' (did you mean "
-        "'create_ticket'? allowed: lookup_order, create_ticket, current_time)",
+        "'create_ticket'? allowed: see line 4)",
         "desk.test.yaml:18:50: lookup_order has no argument 'orderid' (did you mean 'order_id'? "
         "allowed: order_id)",
         "desk.test.yaml:19:19: web_search runs on Grok's servers: agentrun does not see its calls",
@@ -128,6 +128,20 @@ def test_every_problem_against_the_agent_and_the_files_at_once(write: Write, inv
         "desk.test.yaml:21:16: notes.wav: not a WAV file (Format not recognised) (give a WAV "
         "file: 8-48 kHz, mono or stereo, 8/16/24/32-bit integer or float)",
     ]
+
+
+def test_a_misspelt_built_in_in_an_expectation_is_pointed_to(write: Write,
+                                                             invoke: Invoke) -> None:
+    assert problems(write, invoke, """\
+        agent: desk.yaml
+        scenarios:
+          - name: search
+            turns:
+              - say: look it up
+                expect: {tool: {name: web_serch}}
+        """) == [
+        "desk.test.yaml:6:24: desk.yaml has no tool 'web_serch' (did you mean 'web_search'? "
+        "allowed: lookup_order, create_ticket, current_time, web_search)"]
 
 
 @pytest.mark.parametrize(("text", "line"), [

@@ -274,7 +274,9 @@ class _Checker:
             if name in builtins:
                 self.problem(path, f"{name} runs on Grok's servers: {what}", key=key)
             else:
-                names = list(functions)
+                # every tool the agent declares, built-ins too: a misspelt web_search is
+                # pointed to as well as a misspelt plugin tool
+                names = [*functions, *(b for b in builtins if b not in functions)]
                 hint = did_you_mean(name, names) if names else f"{agent_file} has no tools"
                 self.problem(path, f"{agent_file} has no tool '{name}'", hint, key=key)
             return False
