@@ -129,7 +129,9 @@ def test_a_scenario_that_is_not_yaml_is_one_located_line(tmp_path: Path) -> None
     result = invoke("sim", "--scenario", str(scenario))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(f"{scenario}:3:1: scenario is not valid YAML: ")
+    assert result.stderr == (f"{scenario}:2:10: scenario is not valid YAML: this '[' is never "
+                             "closed (close it with ']', or put the value in quotes if it is "
+                             "text)\n")
 
 
 @pytest.mark.parametrize(("args", "line"), [

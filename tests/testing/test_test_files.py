@@ -149,9 +149,16 @@ def test_a_misspelt_built_in_in_an_expectation_is_pointed_to(write: Write,
          "'agentrun new NAME' writes a starter)"),
     ("- agent: desk.yaml\n", "desk.test.yaml:1:1: a test file must be a mapping of keys (start "
                              "with lines like 'agent: support.yaml')"),
-    ("agent: desk.yaml\nscenarios: [\n", "desk.test.yaml:3:1: YAML syntax error: expected the "
-                                         "node content, but found '<stream end>' (check "
-                                         "indentation, colons and quotes here)"),
+    ("agent: desk.yaml\nscenarios: [\n", "desk.test.yaml:3:1: YAML syntax error: the file ends "
+                                         "in the middle of a value (close every '[' with ']', "
+                                         "every '{' with '}' and every quote)"),
+    # a key at the level of the turns' '- ' (meant for the last turn, or for the scenario)
+    ("agent: desk.yaml\nscenarios:\n  - name: a\n    turns:\n      - say: hi\n"
+     "      expect: {reply: {contains: hi}}\n",
+     "desk.test.yaml:6:7: YAML syntax error: a key here is not in line with the list items "
+     "above it (check the indentation of line 6: a key of the last item lines up with that "
+     "item's first key, after its '- '; a key after the list lines up with the key that holds "
+     "the list)"),
     ("agent: dsk.yaml\nscenarios: [{name: a, turns: [hi]}]\n",
      "desk.test.yaml:1:8: no agent file dsk.yaml (did you mean 'desk.yaml'?)"),
     ("agent: desk.yaml\nscenarios: []\n",

@@ -140,9 +140,11 @@ def _read_error(where: str, exc: Exception) -> SpecError:
         return SpecError(f"scenario is not valid JSON: {exc.msg}", path=where,
                          line=exc.lineno, column=exc.colno)
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return SpecError(f"scenario is not valid YAML: {exc.problem}", path=where,
-                         line=mark.line + 1, column=mark.column + 1)
+        from agentrun.spec._yaml_syntax import explain_syntax
+
+        said = explain_syntax(exc)
+        return SpecError(f"scenario is not valid YAML: {said.problem}", path=where,
+                         line=said.line, column=said.column, hint=said.hint)
     reason = " ".join(str(exc).split())
     return SpecError(f"cannot read scenario: {reason}", path=where)
 

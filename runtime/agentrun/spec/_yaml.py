@@ -1,7 +1,8 @@
 """Safe YAML reading that remembers where every key and value sits in the file.
 
 Owns: bytes → plain data (dict/list/str/int/float/bool/None) plus a :class:`Locations` map, and
-every "this is not a readable agent file" error (missing, directory, not UTF-8, tabs, syntax,
+every "this is not a readable agent file" error (missing, directory, not UTF-8, tabs, syntax
+(worded by ``_yaml_syntax``),
 duplicate keys, YAML tags that would build objects). Imports nothing of ours but ``errors``.
 
 Safety: the tree is composed by ``yaml.SafeLoader`` and then converted by hand here; only the
@@ -25,6 +26,7 @@ from yaml.nodes import (  # type: ignore[import-untyped]
 )
 
 from agentrun.errors import SpecError
+from agentrun.spec._yaml_syntax import explain_syntax
 
 __all__ = ["Locations", "YamlDocument", "parse_yaml", "read_text"]
 
@@ -158,21 +160,6 @@ def _unprintable(shown: str, text: str, exc: yaml.reader.ReaderError) -> SpecErr
     column = position - (text.rfind("\n", 0, position) + 1) + 1
     return _err(shown, f"the file contains a control character (#x{exc.character:04x}) that "
                 "YAML does not allow", line, column, hint="delete it; most editors do not show it")
-
-
-def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
-    """A YAML parser error → (problem, hint) an author can act on."""
-    problem = exc.problem or exc.context or "not valid YAML"
-    if "expected a single document" in str(exc.context):
-        return ("the file holds more than one YAML document ('---')",
-                "an agent file is one document; remove the extra '---' part")
-    if "'\\t'" in problem:
-        return "a tab character where YAML expects spaces", "replace the tab with spaces"
-    if "mapping values are not allowed" in problem:
-        return problem, "put a value that contains ': ' in quotes, or fix the indentation"
-    if "undefined alias" in problem:
-        return problem, "define the anchor with '&name' before using '*name'"
-    return problem, "check indentation, colons and quotes here"
 
 
 class _Builder:
@@ -314,9 +301,9 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
             tabs = _tab_error(shown, text, line or len(text.splitlines()))
             if tabs is not None:
                 raise SpecErrors([tabs]) from None
-            problem, hint = _explain(exc)
-            raise SpecErrors([_err(shown, f"YAML syntax error: {problem}", line,
-                                   mark.column + 1 if mark else None, hint=hint)]) from None
+            said = explain_syntax(exc)
+            raise SpecErrors([_err(shown, f"YAML syntax error: {said.problem}", said.line,
+                                   said.column, hint=said.hint)]) from None
         except RecursionError:
             raise SpecErrors([_err(shown, "the file nests lists or mappings too deeply",
                                    hint=f"agent files need at most {_MAX_DEPTH} levels")]
