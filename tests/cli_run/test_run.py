@@ -58,6 +58,15 @@ def test_slash_call_runs_the_real_plugin_offline(tmp_path: pathlib.Path, agentru
     assert (tmp_path / "orders.db").exists()  # the YAML config reached the plugin
 
 
+def test_verbose_tool_call_does_not_report_the_normal_item_pair_as_a_duplicate(
+        tmp_path: pathlib.Path, agentrun: Any) -> None:
+    result = agentrun(str(write_agent(tmp_path)), "-v",
+                      input="/call lookup_order order_id=1234\n")
+    assert result.returncode == 0, result.stderr
+    assert "agentrun: tool lookup_order {\"order_id\":\"1234\"}" in result.stderr  # it ran
+    assert "duplicate" not in result.stderr  # output_item.added + item.added is one call
+
+
 def test_tool_call_sends_the_sqlite_row_and_one_response_create(
         tmp_path: pathlib.Path, agentrun: Any, simulator: Any) -> None:
     scenario = {"responses": [{"call": "lookup_order", "arguments": {"order_id": "1234"}}]}

@@ -109,10 +109,24 @@ def test_outputs_wait_for_response_done_before_being_sent() -> None:
     assert receive_and_get(conv, response_done("resp_1")) == [output("c1", "ok"), CREATE]
 
 
+def test_the_normal_pair_of_item_events_for_one_call_is_not_reported() -> None:
+    """§3.3: one call item comes in response.output_item.added and conversation.item.added,
+    in either order; -v must not call that a duplicate on every tool call."""
+    for first, second in (("response.output_item.added", "conversation.item.added"),
+                          ("conversation.item.added", "response.output_item.added")):
+        conv = make_conv()
+        receive_and_get(conv, response_created("resp_1"))
+        assert receive_and_get(conv, call_item("c1", "lookup_order", via=first),
+                               call_item("c1", "lookup_order", via=second)) == []
+        assert receive_and_get(conv, arguments_done("c1", "lookup_order")) == [
+            RunTool("c1", "lookup_order", "{}")]
+
+
 def test_duplicate_items_and_arguments_for_one_call_run_it_once() -> None:
     """Known bug §7.10: Grok may send conversation.item.added twice for one call."""
     conv = make_conv()
-    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"))
+    receive_and_get(conv, response_created("resp_1"), call_item("c1", "lookup_order"),
+                    call_item("c1", "lookup_order", via="conversation.item.added"))
     assert receive_and_get(conv, call_item("c1", "lookup_order", via="conversation.item.added")) \
         == [Report("debug", "duplicate item for call c1 ignored")]
     assert receive_and_get(conv, arguments_done("c1", "lookup_order"),

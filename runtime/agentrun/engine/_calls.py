@@ -8,7 +8,7 @@ is done and every call in it has an output. Pure data; no I/O. Imports nothing o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Call", "CallBook"]
 
@@ -27,6 +27,8 @@ class Call:
         output: the text for ``function_call_output``, once known.
         started: when ``RunTool`` was emitted (for tool latency), or None (not run yet).
         item_id: the ``function_call`` item's id ("" when unknown).
+        item_events: the event types that brought its item (``response.output_item.added``,
+            ``conversation.item.added``).
     """
 
     call_id: str
@@ -36,6 +38,7 @@ class Call:
     output: str | None = None
     started: float | None = None
     item_id: str = ""
+    item_events: set[str] = field(default_factory=set)
 
 
 class CallBook:
@@ -49,11 +52,25 @@ class CallBook:
         """The tracked call, or None."""
         return self._calls.get(call_id)
 
-    def track(self, call_id: str, name: str, response_id: str, *, item_id: str = "") -> bool:
-        """Start tracking a call; False when ``call_id`` is already tracked (a duplicate item)."""
-        if call_id in self._calls:
+    def track(self, call_id: str, name: str, response_id: str, *, item_id: str = "",
+              via: str = "") -> bool:
+        """Track a call from its ``function_call`` item, brought by event type ``via``.
+
+        The server normally announces one call item twice, in ``response.output_item.added``
+        and ``conversation.item.added`` (grok-realtime.md §3.3): the second of that pair is
+        expected, not a duplicate.
+
+        Returns:
+            False when the call was already tracked from an item of the same event type (a
+            repeated item, §7.10); True otherwise.
+        """
+        call = self._calls.get(call_id)
+        if call is None:
+            call = self.add(call_id, name, response_id)
+        elif via in call.item_events:
             return False
-        self.add(call_id, name, response_id).item_id = item_id
+        call.item_id = call.item_id or item_id
+        call.item_events.add(via)
         return True
 
     def call_id_of_item(self, item_id: str) -> str:

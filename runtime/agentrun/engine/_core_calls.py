@@ -46,8 +46,8 @@ class CallHandling:
             if self._history.has_call(item.call_id):
                 return []  # the echo of a call already handled, or of one we restored
             rid = getattr(event, "response_id", "") or self._response_id or ""
-            if not self._calls.track(item.call_id, item.name or "", rid,
-                                     item_id=item.id or ""):  # §7.10
+            if not self._calls.track(item.call_id, item.name or "", rid, item_id=item.id or "",
+                                     via=event.type):  # §7.10: a repeat; §3.3: the pair is not
                 return [Report("debug", f"duplicate item for call {item.call_id} ignored")]
         elif item.type == "function_call_output" and item.id:
             self._unechoed.discard(item.id)  # the server has added our output
