@@ -46,18 +46,35 @@ def test_agent_audio_goes_out_byte_for_byte_with_marks_that_tell_what_was_heard(
     stream = started()
     out = stream.media(b"\xff" * 160, "item_1") + stream.media(b"\x7f" * 80, "item_1")
     media = [json.loads(m) for m in out if '"media"' in m]
-    marks = [json.loads(m)["mark"]["name"] for m in out if '"mark"' in m]
     assert [base64.b64decode(m["media"]["payload"]) for m in media] == [b"\xff" * 160,
                                                                         b"\x7f" * 80]
     assert all(m["streamSid"] == SID for m in media)
-    echo = {"event": "mark", "streamSid": SID, "mark": {"name": marks[1]}}
+    assert not [m for m in out if '"mark"' in m]  # 30 ms: no mark yet, the tail gets one
+    tail = stream.tail_mark()
+    assert tail is not None and stream.tail_mark() is None
+    echo = {"event": "mark", "streamSid": SID, "mark": {"name": json.loads(tail)["mark"]["name"]}}
     assert stream.receive(json.dumps(echo)) == Marked("item_1", 30)
+
+
+def test_a_mark_every_100_ms_of_audio_and_at_the_end_of_each_item() -> None:
+    """One mark per 100 ms of agent audio (not one per 20 ms message: half the traffic), and
+    the previous item's last audio is marked before another item's audio goes out."""
+    stream = started()
+    out: list[str] = []
+    for _ in range(12):  # 240 ms of item_1 in 20 ms messages
+        out += stream.media(b"\xff" * 160, "item_1")
+    out += stream.media(b"\xff" * 160, "item_2")
+    marks = [json.loads(m)["mark"]["name"] for m in out if '"mark"' in m]
+    assert len([m for m in out if '"media"' in m]) == 13 and len(marks) == 3
+    heard = [stream.receive(json.dumps({"event": "mark", "streamSid": SID,
+                                        "mark": {"name": name}})) for name in marks]
+    assert heard == [Marked("item_1", 100), Marked("item_1", 200), Marked("item_1", 240)]
 
 
 def test_marks_echoed_after_clear_say_nothing_and_are_not_bad_input() -> None:
     stream = started()
-    out = stream.media(b"\xff" * 160, "item_1")
-    name = json.loads(out[1])["mark"]["name"]
+    stream.media(b"\xff" * 160, "item_1")
+    name = json.loads(stream.tail_mark() or "")["mark"]["name"]
     assert json.loads(stream.clear()) == {"event": "clear", "streamSid": SID}
     for _ in range(1000):
         event = stream.receive(json.dumps({"event": "mark", "streamSid": SID,

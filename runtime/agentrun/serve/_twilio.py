@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from agentrun.io import CallControl, CallerAudio, CallerDtmf, CallerInput, ToolCallView
 from agentrun.serve._token import BadToken
 from agentrun.serve._twilio_stream import (
+    MARK_EVERY_MS,
     Dtmf,
     Ignored,
     Marked,
@@ -47,6 +48,7 @@ _log = logging.getLogger("agentrun.serve.twilio")
 
 MAX_BODY = 64 * 1024  # a voice webhook is ~1 KiB of form fields
 START_TIMEOUT = 10.0  # seconds a stream may take to send `start`
+TAIL_MARK_AFTER = 0.06  # seconds of no new agent audio that end a burst (Grok: ~20-100 ms apart)
 MAX_BEFORE_START = 50  # messages tolerated before `start` (connected, stray media)
 MAX_IGNORED = 500  # junk messages tolerated in one call before it is ended
 MAX_OUTBOX = 3000  # queued messages (~60 s of audio): the client stopped reading
@@ -67,16 +69,20 @@ class TwilioChannel:
     Args:
         prefix: the path prefix of the routes.
         mark_every_ms: see :class:`MediaStream` (0: a mark after every media message).
+        tail_mark_after: seconds without new agent audio after which the audio sent since the
+            last mark gets its own mark (the end of a reply).
         max_outbox: messages that may wait for a socket Twilio does not read (the kernel's
             buffers come first); beyond it the call is ended.
     """
 
     name = "twilio"
 
-    def __init__(self, prefix: str = "/twilio", *, mark_every_ms: int = 0,
+    def __init__(self, prefix: str = "/twilio", *, mark_every_ms: int = MARK_EVERY_MS,
+                 tail_mark_after: float = TAIL_MARK_AFTER,
                  max_outbox: int = MAX_OUTBOX) -> None:
         self.prefix = prefix.rstrip("/")
         self.mark_every_ms = mark_every_ms
+        self.tail_mark_after = tail_mark_after
         self.max_outbox = max_outbox
 
     def routes(self, service: Service) -> Sequence[BaseRoute]:
@@ -168,7 +174,8 @@ class TwilioChannel:
             _log.info("refused stream %s for %s: %s", started.stream_sid, stem, slot)
             await _close(ws, _TRY_LATER, "the service cannot take the call now")
             return
-        call = TwilioCall(ws, protocol, max_outbox=self.max_outbox)
+        call = TwilioCall(ws, protocol, max_outbox=self.max_outbox,
+                          tail_mark_after=self.tail_mark_after)
         reader = asyncio.create_task(call.read_loop(), name="agentrun-twilio-read")
         writer = asyncio.create_task(call.write_loop(), name="agentrun-twilio-write")
         try:
@@ -194,11 +201,13 @@ class TwilioCall:
         ws: the accepted socket, after ``start``.
         protocol: the stream's protocol state (started).
         max_outbox: unsent messages beyond which the call is ended (Twilio stopped reading).
+        tail_mark_after: see :class:`TwilioChannel`.
     """
 
     def __init__(self, ws: WebSocket, protocol: MediaStream, *,
-                 max_outbox: int = MAX_OUTBOX) -> None:
+                 max_outbox: int = MAX_OUTBOX, tail_mark_after: float = TAIL_MARK_AFTER) -> None:
         self._ws = ws
+        self._tail_mark_after = tail_mark_after
         self._max_outbox = max_outbox
         self._protocol = protocol
         self._inbox: asyncio.Queue[CallerInput | None] = asyncio.Queue()
@@ -297,11 +306,21 @@ class TwilioCall:
             self.hang_up()
 
     async def write_loop(self) -> None:
-        """Send queued messages in order; a failed send ends the call."""
-        outbox, ws = self._outbox, self._ws
+        """Send queued messages in order; a failed send ends the call. When the agent's audio
+        pauses, the audio sent since the last mark gets one (the end of a reply is known)."""
+        outbox, ws, protocol = self._outbox, self._ws, self._protocol
         try:
             while True:
-                await self._wake.wait()
+                if protocol.unmarked:
+                    try:
+                        async with asyncio.timeout(self._tail_mark_after):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        mark = protocol.tail_mark()
+                        if mark is not None:
+                            outbox.append(mark)
+                else:
+                    await self._wake.wait()
                 self._wake.clear()
                 self._idle.clear()
                 while outbox:
