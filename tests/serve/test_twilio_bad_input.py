@@ -201,10 +201,11 @@ def test_the_queue_for_a_socket_that_is_not_read_is_bounded() -> None:
         call = TwilioCall(Stuck(), protocol, max_outbox=50)  # type: ignore[arg-type]
         writer = asyncio.create_task(call.write_loop())
         caller = call.caller(None)  # type: ignore[arg-type]
-        for _ in range(40):
+        for _ in range(60):  # 60 media messages and their marks: more than 50 queued
             call.play_audio(b"\xff" * 160, "item_1")
             await asyncio.sleep(0)
-        ended = [item async for item in caller]
+        async with asyncio.timeout(10):  # the call must end by itself, not hang
+            ended = [item async for item in caller]
         writer.cancel()
         return ended, len(call._outbox)
 
