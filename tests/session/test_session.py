@@ -242,8 +242,8 @@ def test_calls_of_one_response_run_together_then_one_response_create() -> None:
 
 
 def test_token_counts_are_summed_per_kind_however_long_the_call() -> None:
-    """Each response's ``usage`` adds to one total per kind in the call's result (a long call
-    keeps three numbers, not three per reply); the summary line says the same totals."""
+    """Each response's ``usage`` adds to the call's totals per kind; the summary line says
+    the same totals and how many replies its latency average is over."""
     from agentrun.engine.observe import WireFrame
 
     reported: dict[str, float] = {}
@@ -265,9 +265,24 @@ def test_token_counts_are_summed_per_kind_however_long_the_call() -> None:
             return await asyncio.wait_for(session.run(), 15)
 
     result = asyncio.run(main())
-    tokens = [m for m in result.metrics if m.unit == "tokens"]
-    assert sorted(m.name for m in tokens) == ["input_tokens", "output_tokens", "total_tokens"]
-    assert {m.name: m.value for m in tokens} == reported
+    tokens = {name: total for (name, unit), (total, _) in result.totals.items()
+              if unit == "tokens"}
+    assert tokens == reported
     assert reported["input_tokens"] > 8 and reported["output_tokens"] >= 9  # greeting + 8 replies
+    assert result.totals["response_latency", "s"][1] == 8
     assert f"total_tokens {reported['total_tokens']:g}" in result.summary()
-    assert len([m for m in result.metrics if m.name == "response_latency"]) == 8
+    assert "(n=8)" in result.summary()
+
+
+def test_a_long_call_keeps_its_recent_measurements_and_exact_totals() -> None:
+    """However long a call goes on, its result holds a bounded number of measurements, while
+    the summary's averages and counts still cover the whole call."""
+    from agentrun.engine import RecordMetric
+    from agentrun.engine._outcome import KEPT_METRICS
+
+    result = SessionResult()
+    for turn in range(10 * KEPT_METRICS):
+        result.add_metric(RecordMetric("response_latency", 0.5 if turn % 2 else 1.5, "s", turn))
+    assert KEPT_METRICS <= len(result.metrics) < 2 * KEPT_METRICS
+    assert result.metrics[-1].turn == 10 * KEPT_METRICS - 1  # the newest are kept
+    assert f"response_latency avg 1 s (n={10 * KEPT_METRICS})" in result.summary()

@@ -131,7 +131,6 @@ class Session:
         self._changed = asyncio.Event()
         self._ended = asyncio.Event()
         self._result = SessionResult(call_id=self._call.call_id)
-        self._token_metric_at: dict[str, int] = {}  # token metric name → its index in metrics
         self._audio_bytes = 0
         self._control = SessionControl(self)
         self._channel_failures: set[str] = set()  # channel methods that raised (said once)
@@ -444,20 +443,7 @@ class Session:
         self._status(action.level, action.message)
 
     def _do_metric(self, action: RecordMetric) -> None:
-        metrics = self._result.metrics
-        if action.unit != "tokens":
-            metrics.append(action)
-            return
-        # token counts are summed per kind: a call of any length keeps three numbers, not
-        # three per reply (observers still see every response's own counts)
-        at = self._token_metric_at.get(action.name)
-        if at is None:
-            self._token_metric_at[action.name] = len(metrics)
-            metrics.append(action)
-        else:
-            total = metrics[at]
-            metrics[at] = RecordMetric(total.name, total.value + action.value, "tokens",
-                                       action.turn)
+        self._result.add_metric(action)
 
     def _do_end(self, action: EndConversation) -> None:
         self._result.exit_code, self._result.reason = action.exit_code, action.reason
