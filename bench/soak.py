@@ -117,7 +117,11 @@ async def soak(calls: int, seconds: float, every: float, chunk_ms: int) -> int:
             return await _run(url, sim.pid, calls, seconds, every, chunk_ms)
         finally:
             sim.terminate()
-            sim.wait(10)
+            try:
+                sim.wait(10)
+            except subprocess.TimeoutExpired:  # a starved machine: do not leave it running
+                sim.kill()
+                sim.wait()
 
 
 async def _run(url: str, sim_pid: int, calls: int, seconds: float, every: float,
