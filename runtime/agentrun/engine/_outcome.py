@@ -32,7 +32,7 @@ class ToolRunner(Protocol):
         ...
 
 
-KEPT_METRICS = 1000  # measurements a result keeps at least (about an hour of replies)
+KEPT_METRICS = 256  # measurements a result keeps at least (minutes of replies; totals: the call)
 
 
 @dataclass
