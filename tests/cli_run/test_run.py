@@ -104,7 +104,7 @@ def test_every_fault_is_survived_in_one_call(tmp_path: pathlib.Path, agentrun: A
                           input="\n".join(turns) + "\n")
     assert result.returncode == 0, result.stderr
     lines = stdout_lines(result)
-    assert lines[-1] == "agent: (simulated) You said: still there?"
+    assert lines[-1] == "agent: (simulated) You said: still there?", result.stdout
     assert "agent: Order 5678 is on its way." in lines
     assert "agent: Order 1234 has shipped." in lines
     assert "Traceback" not in result.stderr

@@ -35,6 +35,7 @@ __all__ = ["SimConnection"]
 _SPOKEN_OUTPUT = 200  # characters of a tool output the default reply reads out
 _SPEECH_LEVEL = 500  # peak level (of 32768) that counts as speech: about -36 dBFS
 _DEFAULT_SILENCE_MS = 500
+_RACE_HOLD_S = 2.0  # fault auto_response_race: the longest wait for the client's response.create
 
 _log = logging.getLogger("agentrun.sim")
 
@@ -77,6 +78,7 @@ class SimConnection:
         self.pending_call: Call | None = None  # from a /call line
         self.pending_say: str | None = None  # why a /call line could not be made a call
         self.race_armed = False
+        self.create_heard = asyncio.Event()  # each response.create sets it (auto_response_race)
         self.audio_bytes = 0
         self.speech_item: str | None = None
         self.speech_bytes = 0
@@ -220,9 +222,14 @@ class SimConnection:
             elif typed is not None:
                 self.pending_call, self.pending_say = typed, None
         if item["type"] == "function_call_output" and self.race_armed and self.active is None:
-            # fault auto_response_race: the server answers the output before the client asks
+            # fault auto_response_race: the server answers the output before the client asks.
+            # A real server's reply takes seconds, so the client's response.create, sent right
+            # after the output, always lands while it is active; hold this one until then (at
+            # most _RACE_HOLD_S) so a client descheduled between its two frames on a loaded
+            # machine still meets the race instead of a reply already finished.
             self.race_armed = False
-            await self._start_response(None)
+            self.create_heard.clear()
+            await self._start_response(None, hold=self.create_heard)
 
     async def _on_item_delete(self, event: dict[str, Any]) -> None:
         target = event.get("item_id")
@@ -299,6 +306,7 @@ class SimConnection:
     # -- responses -----------------------------------------------------------------------------
 
     async def _on_response_create(self, event: dict[str, Any]) -> None:
+        self.create_heard.set()
         if self.active is not None:
             await self.error("conversation_already_has_active_response",
                              event_id=str(event.get("event_id", "")))
@@ -328,7 +336,8 @@ class SimConnection:
             "output": active.output}})
 
     async def _start_response(self, params: dict[str, Any] | Entry | None, *,
-                              server_initiated: bool = False) -> None:
+                              server_initiated: bool = False,
+                              hold: asyncio.Event | None = None) -> None:
         entry = params if isinstance(params, Entry) else self._next_entry()
         response = Response(self.sim.next_id("resp"))
         self.active = response
@@ -338,10 +347,15 @@ class SimConnection:
         await self.send({"type": "response.created", "response": {
             "id": response.id, "object": "realtime.response", "status": "in_progress",
             "output": []}})
-        response.task = asyncio.create_task(self._run_response(response, entry, text_only))
+        response.task = asyncio.create_task(
+            self._run_response(response, entry, text_only, hold))
 
-    async def _run_response(self, response: Response, entry: Entry, text_only: bool) -> None:
+    async def _run_response(self, response: Response, entry: Entry, text_only: bool,
+                            hold: asyncio.Event | None = None) -> None:
         try:
+            if hold is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(hold.wait(), _RACE_HOLD_S)
             await respond(self, response, entry, text_only)
         except (Closed, ConnectionClosed):
             self.active = None
