@@ -41,8 +41,10 @@ def test_streamed_chunks_join_without_clicks_and_match_the_whole_buffer() -> Non
     offline = np.frombuffer(resample(signal.tobytes(), src, dst), dtype="<i2").astype(np.int32)
     assert np.abs(streamed - offline).max() <= 33
     # away from the abrupt start and end, no jump beyond what a 300 Hz tone moves per sample
+    # (513), give or take the filter's ripple (<1 %) and soxr's random ±1 dither on each of
+    # the two samples (measured: 515 or 516); a sample dropped or repeated at a join is ~1026
     steepest = 12000 * 2 * np.pi * 300 / dst
-    assert np.abs(np.diff(streamed[dst // 10:-dst // 10])).max() <= steepest + 3
+    assert np.abs(np.diff(streamed[dst // 10:-dst // 10])).max() <= steepest * 1.01 + 2
     assert stream.delay_ms < 40  # live audio: tens of milliseconds, not HQ's ~100
 
 
