@@ -118,7 +118,9 @@ def test_drain_fails_readiness_refuses_politely_and_ends_running_calls_cleanly(
             await stream.wait_for(lambda: stream.heard.media)
             started = time.monotonic()
             drained = server.submit(server.service.drain())
-            await asyncio.sleep(0.2)
+            async with asyncio.timeout(20):  # the drain has begun on the service's loop
+                while not server.service.draining:
+                    await asyncio.sleep(0.02)
             ready = await get(server.url + "/readyz")
             health = await get(server.url + "/healthz")
             refused = await post_webhook(server.url, "line", webhook_form(call_sid(2), CALLER))

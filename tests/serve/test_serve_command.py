@@ -152,9 +152,10 @@ def test_sigterm_drains_a_call_in_progress_then_exits_0(serving: Any, agents: An
             await stream.wait_for(lambda: stream.heard.media)
             service.proc.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
-            await asyncio.sleep(0.5)
-            async with httpx.AsyncClient(timeout=10) as client:
-                ready = await client.get(service.url + "/readyz")
+            async with httpx.AsyncClient(timeout=10) as client, asyncio.timeout(20):
+                # readiness fails once the worker has handled the signal (soon, not at once)
+                while (ready := await client.get(service.url + "/readyz")).status_code == 200:
+                    await asyncio.sleep(0.05)
             refused = await post_webhook(service.url, "line", webhook_form(call_sid(2), "+1"))
             code, _ = await asyncio.wait_for(stream.closed, 30)
             return ready, refused, code, time.monotonic() - signalled
