@@ -7,9 +7,13 @@ answers, sometimes while the caller starts again (barge-in). Every ``--every`` s
 gives the RSS and CPU of both processes and the turns answered so far; flat curves mean no leak
 and no drift.
 
+With ``--fast`` neither side waits for the clock: each caller sends a turn at once and waits
+for the reply, so a call reaches hundreds of turns in minutes (memory over hours of talk).
+
 Usage::
 
     nice python bench/soak.py --calls 100 --seconds 600
+    nice python bench/soak.py --calls 20 --seconds 600 --fast
 """
 
 from __future__ import annotations
@@ -57,8 +61,9 @@ def _chunk(ms: int, loud: bool) -> bytes:
 class SteadyCaller:
     """Streams caller audio at real time until ``stop`` is set; counts what it hears."""
 
-    def __init__(self, stop: asyncio.Event, chunk_ms: int) -> None:
+    def __init__(self, stop: asyncio.Event, chunk_ms: int, fast: bool = False) -> None:
         self.stop = stop
+        self.fast = fast
         self.chunk_ms = chunk_ms
         self.loud, self.quiet = _chunk(chunk_ms, True), _chunk(chunk_ms, False)
         self.replies = 0
@@ -72,6 +77,11 @@ class SteadyCaller:
         while not self.stop.is_set():
             yield CallerAudio(pattern[n % len(pattern)])
             n += 1
+            if self.fast:  # a whole turn at once, then the reply
+                if n % len(pattern) == 0:
+                    await call.wait_idle()
+                await asyncio.sleep(0)
+                continue
             delay = start + n * self.chunk_ms / 1000 - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -105,16 +115,17 @@ def _usage(pid: int | str = "self") -> tuple[float, float]:
     return rss, (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def soak(calls: int, seconds: float, every: float, chunk_ms: int) -> int:
+async def soak(calls: int, seconds: float, every: float, chunk_ms: int, fast: bool) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scenario = pathlib.Path(tmp) / "soak.yaml"
-        scenario.write_text("audio: {chunk_ms: 40, pace: realtime}\nping_interval: 15\n")
+        pace = "" if fast else ", pace: realtime"
+        scenario.write_text(f"audio: {{chunk_ms: 40{pace}}}\nping_interval: 15\n")
         sim = subprocess.Popen([sys.executable, "-m", "agentrun", "sim", "--scenario",
                                 str(scenario)], stdout=subprocess.PIPE, text=True)
         try:
             assert sim.stdout is not None
             url = sim.stdout.readline().split()[-1]
-            return await _run(url, sim.pid, calls, seconds, every, chunk_ms)
+            return await _run(url, sim.pid, calls, seconds, every, chunk_ms, fast)
         finally:
             sim.terminate()
             try:
@@ -125,14 +136,14 @@ async def soak(calls: int, seconds: float, every: float, chunk_ms: int) -> int:
 
 
 async def _run(url: str, sim_pid: int, calls: int, seconds: float, every: float,
-               chunk_ms: int) -> int:
+               chunk_ms: int, fast: bool) -> int:
     config = ConversationConfig(session=SessionProperties(
         instructions="Be brief.", voice="Ara",
         turn_detection=TurnDetection(type="server_vad", silence_duration_ms=500),
         audio=AudioConfig(input=AudioInput(format=PcmFormat(rate=RATE)),
                           output=AudioOutput(format=PcmFormat(rate=24000)))))
     stop = asyncio.Event()
-    callers = [SteadyCaller(stop, chunk_ms) for _ in range(calls)]
+    callers = [SteadyCaller(stop, chunk_ms, fast) for _ in range(calls)]
     sessions = [Session.for_url(config, url, api_key=None, endpoint=c) for c in callers]
     tasks = [asyncio.create_task(s.run()) for s in sessions]
     print(f"{'t (s)':>6} {'client RSS MiB':>15} {'client CPU %':>13} {'sim RSS MiB':>12} "
@@ -170,11 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--every", type=float, default=30, help="seconds between samples")
     parser.add_argument("--chunk-ms", type=int, default=20, help="caller audio chunk size")
+    parser.add_argument("--fast", action="store_true",
+                        help="no real-time pacing: turns as fast as the replies come")
     args = parser.parse_args(argv)
     for name in ("agentrun", "websockets"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
-    return asyncio.run(soak(args.calls, args.seconds, args.every, args.chunk_ms))
+    return asyncio.run(soak(args.calls, args.seconds, args.every, args.chunk_ms, args.fast))
 
 
 if __name__ == "__main__":
