@@ -252,7 +252,8 @@ def test_barge_in_silences_the_speaker_and_counts_what_was_heard(
     assert code == 0, call.stderr
     barge = next(line for line in call.stderr if "barge-in: the caller heard" in line)
     heard_ms, generated_ms = map(int, re.findall(r"(\d+) ms", barge))
-    assert generated_ms > 10000 and 1000 < heard_ms < 6000
+    # what the speaker played (1.5 s and more, later on a loaded machine), not all generated
+    assert generated_ms > 10000 and 1000 < heard_ms < generated_ms - 3000
     # the speaker played the heard part of the long reply, then the short answer, no more:
     # the rest of the 13 s reply was dropped at once
     answer_s = 2.22  # the simulator's answer to the spoken turn

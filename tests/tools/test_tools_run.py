@@ -58,7 +58,7 @@ def test_success(function: Any) -> None:
     result = run(Tool.from_function(function), '{"a": 2, "b": 3}')
     assert (result.output, result.ok, result.error) == ("5", True, None)
     assert (result.name, result.call_id) == (function.__name__, "call_7")
-    assert 0 < result.seconds < 1
+    assert 0 < result.seconds < 10  # measured, in seconds (a loaded machine may be slow)
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
@@ -133,7 +133,7 @@ def test_a_slow_tool_times_out_and_the_conversation_goes_on(is_async: bool) -> N
         result = run(tool)
     finally:
         release.set()
-    assert not result.ok and 0.05 <= result.seconds < 1
+    assert not result.ok and 0.05 <= result.seconds < 4  # not the tool's 5 s
     assert json.loads(result.output) == {"error": "slow timed out after 0.05 s"}
     assert result.error is not None and "timed out after 0.05 s" in result.error
 
