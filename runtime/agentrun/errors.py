@@ -18,11 +18,12 @@ imports nothing of ours.
     * RemoteProtocolError       the server sent something unusable
   * TransportError              the connection failed; ``retryable`` says whether to reconnect
   * ServiceError                exit 3, the service refused us for good (auth, quota)
-  * AudioError                  exit 2, audio agentrun cannot use
-    * AudioFileError            a sound file (a WAV caller) is missing, unreadable or not audio
-    * DeviceError               a microphone or speaker is missing, busy or unusable
-  * RecordError                 exit 2, a call record folder cannot be written or read
-  * ListenError                 exit 2, a server cannot listen on the host/port it was given
+  * InputError                  exit 2, bad input outside an agent file (message + hint)
+    * AudioError                audio agentrun cannot use
+      * AudioFileError          a sound file (a WAV caller) is missing, unreadable or not audio
+      * DeviceError             a microphone or speaker is missing, busy or unusable
+    * RecordError               a call record folder cannot be written or read
+    * ListenError               a server cannot listen on the host/port it was given
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "AudioError",
     "AudioFileError",
     "DeviceError",
+    "InputError",
     "ListenError",
     "LocalProtocolError",
     "ProtocolError",
@@ -222,11 +224,12 @@ class ServiceError(AgentrunError):
     exit_code = 3
 
 
-class AudioError(AgentrunError):
-    """Audio that agentrun cannot use: a sound file, a microphone or a speaker.
+class InputError(AgentrunError):
+    """Bad input outside an agent file — a sound file, a device, a record folder, an address
+    to listen on: one line, with a hint, and exit 2.
 
     Args:
-        message: what is wrong, naming the file or device.
+        message: what is wrong, naming the file, device, folder or address.
         hint: what to try, or None.
     """
 
@@ -239,6 +242,15 @@ class AudioError(AgentrunError):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class AudioError(InputError):
+    """Audio that agentrun cannot use: a sound file, a microphone or a speaker.
+
+    Args:
+        message: what is wrong, naming the file or device.
+        hint: what to try, or None.
+    """
 
 
 class AudioFileError(AudioError):
@@ -260,7 +272,7 @@ class DeviceError(AudioError):
     no PortAudio). Raised before a call starts; a device lost mid-call is reported instead."""
 
 
-class RecordError(AgentrunError):
+class RecordError(InputError):
     """A call record cannot be written (checked before the call starts) or read
     (``agentrun report``). A disk that fills mid-call is reported, never raised.
 
@@ -269,18 +281,8 @@ class RecordError(AgentrunError):
         hint: what to try, or None.
     """
 
-    exit_code = 2
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
-
-
-class ListenError(AgentrunError):
+class ListenError(InputError):
     """A server (``agentrun serve``, ``agentrun sim``) cannot listen where it was told to.
 
     A busy port or an address this machine does not have is the user's choice to change, like
@@ -290,13 +292,3 @@ class ListenError(AgentrunError):
         message: ``cannot listen on HOST:PORT: <the system's reason>``.
         hint: what to try (another ``--port``, which process holds it), or None.
     """
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
