@@ -66,8 +66,7 @@ def _check_readable(path: str) -> None:
     if os.path.isdir(path):
         raise AudioFileError(path, "is a directory, not a sound file", hint=_HINT)
     try:
-        with open(path, "rb"):
-            pass
+        open(path, "rb").close()  # readable? (permissions) — a plain message, not libsndfile's
     except OSError as exc:
         raise AudioFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
 

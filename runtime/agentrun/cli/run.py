@@ -351,8 +351,7 @@ def _check_writable(path: str, option: str) -> None:
         raise click.BadParameter(f"cannot write {path}: the folder {folder} does not exist "
                                  "(create it first)", param_hint=option)
     try:
-        with open(path, "a", encoding="utf-8"):
-            pass
+        open(path, "a", encoding="utf-8").close()  # writable? said before the call starts
     except OSError as exc:
         raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}",
                                  param_hint=option) from None

@@ -435,9 +435,9 @@ class CallRecorder:
         if loop is not None and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(self._report_problem, message)
-                return
-            except RuntimeError:  # the loop closed meanwhile
-                pass
+            except RuntimeError:  # the loop closed meanwhile: report from this thread
+                self._report_problem(message)
+            return
         self._report_problem(message)
 
     def _report_problem(self, message: str) -> None:

@@ -48,17 +48,11 @@ class Channel(Protocol):
 
 
 def default_channels() -> list[Channel]:
-    """The channels ``agentrun serve`` plugs in: Twilio, and the browser page when present."""
+    """The channels ``agentrun serve`` plugs in: Twilio phone calls and the browser page."""
+    from agentrun.serve._browser import BrowserChannel
     from agentrun.serve._twilio import TwilioChannel
 
-    channels: list[Channel] = [TwilioChannel()]
-    try:
-        from agentrun.serve._browser import BrowserChannel
-    except ImportError:
-        pass
-    else:
-        channels.append(BrowserChannel())
-    return channels
+    return [TwilioChannel(), BrowserChannel()]
 
 
 def create_app(options: ServeOptions | str, *, channels: Sequence[Channel] | None = None,

@@ -7,6 +7,7 @@ sees every kind of line a test file holds. Imports nothing of ours.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from pathlib import Path
@@ -73,9 +74,7 @@ def _scalar(text: str) -> str:
     ``#`` after a space, a ``: `` or a leading ``*`` would change it), else quoted."""
     import yaml
 
-    try:
+    with contextlib.suppress(yaml.YAMLError):  # not plain YAML: quote it below
         if yaml.safe_load(f"k: {text}") == {"k": text}:
             return text
-    except yaml.YAMLError:
-        pass
     return json.dumps(text, ensure_ascii=False)

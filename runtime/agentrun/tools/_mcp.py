@@ -285,8 +285,8 @@ class McpConnection:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(task, _STOP_SECONDS)
-        except BaseException:  # stopping must not fail the caller
-            pass
+        except BaseException:  # stopping must not fail the caller; the operator may look
+            _log.debug("stopping an MCP server failed", exc_info=True)
 
     async def aclose(self) -> None:
         """Stop the server if agentrun started it; close the connection. Idempotent."""
@@ -446,9 +446,7 @@ def result_text(result: Any) -> str:
 
 
 def _repeats(text: str, structured: Any, dumped: str) -> bool:
-    try:
+    with contextlib.suppress(ValueError):  # text that is not JSON is compared as text
         if json.loads(text) == structured:
             return True
-    except ValueError:
-        pass
     return text in dumped or json.dumps(text, ensure_ascii=False)[1:-1] in dumped
